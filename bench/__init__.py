@@ -1,0 +1,1 @@
+"""Benchmarks of the hot paths (filled in by the benchmarks issue)."""

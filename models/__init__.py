@@ -1,0 +1,38 @@
+"""SQLModel tables: the signed event log and the projections rebuilt from it."""
+
+from models.case import Applicant, Application, ApplicationMaterial, Task
+from models.catalog import CalendarYear, Matter
+from models.log import AuditEntry, ChainHead, Event
+from models.org import Department, Office, Operator
+from models.sync import SyncCursor
+
+PROJECTIONS: tuple[type, ...] = (
+    Office,
+    Department,
+    Operator,
+    Matter,
+    CalendarYear,
+    Applicant,
+    Application,
+    ApplicationMaterial,
+    Task,
+    ChainHead,
+)
+"""Tables derived from the log alone; ``rebuild`` recreates exactly these."""
+
+__all__ = [
+    "PROJECTIONS",
+    "Applicant",
+    "Application",
+    "ApplicationMaterial",
+    "AuditEntry",
+    "CalendarYear",
+    "ChainHead",
+    "Department",
+    "Event",
+    "Matter",
+    "Office",
+    "Operator",
+    "SyncCursor",
+    "Task",
+]

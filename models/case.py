@@ -1,0 +1,87 @@
+"""Applicants, applications, their materials and department tasks (all projections)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+class Applicant(SQLModel, table=True):
+    """A person or organisation, stored once and reused (collect once)."""
+
+    id_number: str = Field(primary_key=True, max_length=18)
+    kind: str = Field(max_length=16)
+    """``person`` or ``organisation``."""
+    id_kind: str = Field(max_length=24)
+    name: str = Field(max_length=100, index=True)
+    initials: str = Field(max_length=100, index=True)
+    phone: str = Field(default="", max_length=20, index=True)
+    address: str = Field(default="", max_length=200)
+    birth_date: date | None = None
+    gender: str | None = Field(default=None, max_length=1)
+    registered_at: datetime
+
+
+class Application(SQLModel, table=True):
+    """One accepted (or refused) request, identified by its tracking number (办件)."""
+
+    __table_args__ = (Index("ix_application_status_due", "status", "due_date"),)
+
+    tracking_no: str = Field(primary_key=True, max_length=32)
+    origin: str = Field(max_length=20)
+    matter_code: str = Field(foreign_key="matter.code", max_length=40)
+    matter_version: int
+    applicant_id: str = Field(foreign_key="applicant.id_number", max_length=18, index=True)
+    status: str = Field(max_length=16)
+    """refused · in_progress · completed · rejected · withdrawn · delivered."""
+    accepted_at: datetime
+    accepted_by: str = Field(max_length=40)
+    due_date: date | None = None
+    due_estimated: bool = False
+    """The due date counts a year without an official holiday schedule."""
+    paused_since: date | None = None
+    form: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: str = Field(default="", max_length=500)
+    completed_at: datetime | None = None
+    delivered_at: datetime | None = None
+    rating: int | None = None
+    rating_comment: str = Field(default="", max_length=500)
+
+
+class ApplicationMaterial(SQLModel, table=True):
+    """A material of an application: received, or owed (容缺) with a promised date."""
+
+    tracking_no: str = Field(foreign_key="application.tracking_no", primary_key=True, max_length=32)
+    material_code: str = Field(primary_key=True, max_length=40)
+    status: str = Field(max_length=12)
+    """received · owed · requested (asked again by a supplement request)."""
+    promised_date: date | None = None
+    received_at: datetime | None = None
+
+
+class Task(SQLModel, table=True):
+    """One department's work item for one application."""
+
+    __table_args__ = (Index("ix_task_queue", "department_code", "state", "due_date"),)
+
+    id: str = Field(primary_key=True, max_length=80)
+    """``<tracking number>/<task code>``."""
+    tracking_no: str = Field(foreign_key="application.tracking_no", max_length=32, index=True)
+    task_code: str = Field(max_length=40)
+    department_code: str = Field(foreign_key="department.code", max_length=40)
+    state: str = Field(max_length=12)
+    """waiting · open · supplement · approved · rejected · closed."""
+    opened_at: datetime | None = None
+    due_date: date | None = None
+    paused_since: date | None = None
+    claimed_by: str | None = Field(default=None, max_length=40)
+    claim_expires: datetime | None = None
+    decided_by: str | None = Field(default=None, max_length=40)
+    decided_at: datetime | None = None
+    permit_no: str = Field(default="", max_length=60)
+    reason: str = Field(default="", max_length=500)
+    requested: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Materials asked for by the open supplement request."""

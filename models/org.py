@@ -1,0 +1,41 @@
+"""Offices, departments and operators, as registered by signed events."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+
+class Office(SQLModel, table=True):
+    """A service hall or an upstream level; ``parent_code`` points upstream."""
+
+    code: str = Field(primary_key=True, max_length=20)
+    name: str = Field(max_length=120)
+    level: str = Field(max_length=16)
+    parent_code: str | None = Field(default=None, max_length=20)
+    local: bool = False
+    """True for the office this database belongs to (the origin of its own events)."""
+
+
+class Department(SQLModel, table=True):
+    """An approving unit, located at some office."""
+
+    code: str = Field(primary_key=True, max_length=40)
+    name_zh: str = Field(max_length=80)
+    name_en: str = Field(max_length=120)
+    level: str = Field(max_length=16)
+    office_code: str = Field(foreign_key="office.code", max_length=20)
+
+
+class Operator(SQLModel, table=True):
+    """A person who signs events: clerk, officer, supervisor, admin or auditor."""
+
+    username: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=80)
+    role: str = Field(max_length=16)
+    office_code: str = Field(foreign_key="office.code", max_length=20)
+    departments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    key_id: str = Field(max_length=32, index=True)
+    public_key: str = Field(max_length=64)
+    """Raw Ed25519 public key, hex."""
+    active: bool = True

@@ -1,0 +1,1 @@
+"""Textual screens of the workstation (the TUI arrives with its own issue)."""

@@ -1,0 +1,5 @@
+"""``python -m workstation``: the same as the ``onewindow`` command."""
+
+from workstation.cli import main
+
+main()

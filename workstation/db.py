@@ -1,0 +1,96 @@
+"""Engines and transactions: SQLite made safe for power cuts and two terminals, or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, col
+
+import models
+from models import ChainHead
+
+BUSY_TIMEOUT_MS = 30_000
+"""How long a writer waits for another terminal's transaction before giving up."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, synchronous=FULL, foreign keys and a busy wait."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit at the driver level, so that we, not pysqlite, decide how BEGIN looks.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A writer takes the lock at BEGIN, where the busy timeout applies, instead of failing
+        # with "database is locked" when a deferred read transaction tries to upgrade.
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True when ``engine`` talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A session for queries; nothing it does is committed."""
+    with Session(engine) as session:
+        yield session
+
+
+@contextmanager
+def writing(engine: Engine, origin: str | None = None) -> Iterator[Session]:
+    """One write transaction: committed whole at the end, or rolled back whole on error.
+
+    On SQLite it begins with BEGIN IMMEDIATE; on PostgreSQL the origin's chain head is locked
+    first, so that whatever the transaction reads afterwards is the latest committed state.
+    """
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
+    with Session(bind) as session, session.begin():
+        if origin is not None and not is_sqlite(engine):
+            session.execute(
+                select(ChainHead).where(col(ChainHead.origin) == origin).with_for_update()
+            ).first()
+        yield session
+
+
+def alembic_config(engine: Engine) -> Config:
+    """Alembic configuration pointing at the migrations shipped in ``models/migrations``."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(models.__file__).parent / "migrations"))
+    # ConfigParser treats % as interpolation; URLs may hold %-escapes (search_path options).
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration (run at every start)."""
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,77 @@
+"""Operators: who is acting, logging in, and the rights of each role (invariant 5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session
+
+from models import Operator
+from workstation import keystore
+from workstation.crypto import Signer, check_password, open_private_key
+from workstation.errors import AuthenticationFailed, PermissionDenied
+
+ROLES = ("clerk", "officer", "supervisor", "admin", "auditor")
+"""综合窗口受理员 · 部门审批人员 · 督查 · 管理员 · 审计员."""
+
+RIGHTS: dict[str, frozenset[str]] = {
+    "clerk": frozenset(
+        {"accept", "refuse", "handle_case", "read_personal", "read_cases", "register_applicant"}
+    ),
+    "officer": frozenset({"decide", "read_personal", "read_cases"}),
+    "supervisor": frozenset({"supervise", "reassign", "read_cases"}),
+    "admin": frozenset({"administer"}),
+    "auditor": frozenset({"audit"}),
+}
+"""What each role may do; services call ``require`` before anything else."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A logged-in operator with their unlocked signing key."""
+
+    username: str
+    name: str
+    role: str
+    office_code: str
+    departments: tuple[str, ...]
+    signer: Signer
+
+    def may(self, right: str) -> bool:
+        """True when the operator's role grants ``right``."""
+        return right in RIGHTS.get(self.role, frozenset())
+
+
+def require(actor: Actor, right: str, *, department: str | None = None) -> None:
+    """Raise PermissionDenied unless ``actor`` holds ``right`` (for ``department``, if given)."""
+    if not actor.may(right):
+        raise PermissionDenied(
+            "error.permission.role", role=f"role.{actor.role}", action=f"right.{right}"
+        )
+    if department is not None and department not in actor.departments:
+        raise PermissionDenied("error.permission.department", department=department)
+
+
+def login(session: Session, *, key_dir: Path, username: str, password: str) -> Actor:
+    """Check the password against its scrypt hash and unlock the operator's key (offline)."""
+    operator = session.get(Operator, username)
+    if operator is None or not operator.active:
+        raise AuthenticationFailed()
+    record = keystore.load(key_dir, username)
+    if record.get("key_id") != operator.key_id or not check_password(password, record["password"]):
+        raise AuthenticationFailed()
+    private_key = open_private_key(record["key"], password)
+    if private_key is None:
+        raise AuthenticationFailed()
+    signer = Signer(private_key)
+    if signer.key_id != operator.key_id:
+        raise AuthenticationFailed()
+    return Actor(
+        username=operator.username,
+        name=operator.name,
+        role=operator.role,
+        office_code=operator.office_code,
+        departments=tuple(operator.departments),
+        signer=signer,
+    )

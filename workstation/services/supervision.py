@@ -1,0 +1,202 @@
+"""督查 and queues: backlog, lights, handling time, throughput; computed, never stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session, col
+
+from models import Application, Department, Task
+from workstation.errors import InvalidInput
+from workstation.services.auth import Actor, require
+from workstation.services.office import work_calendar
+from workstation.workdays import WorkCalendar
+
+ACTIVE = ("open", "supplement")
+"""States that sit in a department's queue."""
+QUEUE_FILTERS = ("all", "mine", "unclaimed", "overdue", "supplement")
+"""Filters of the department queue."""
+
+
+def light(task: Task, today: date, calendar: WorkCalendar, soon_days: int = 2) -> str:
+    """red (overdue), yellow (due within ``soon_days`` working days), green, or paused."""
+    if task.state == "supplement":
+        return "paused"
+    if task.due_date is None or task.state != "open":
+        return "none"
+    if task.due_date < today:
+        return "red"
+    return "yellow" if calendar.workdays_until(today, task.due_date) <= soon_days else "green"
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of a department's queue, sorted by due date."""
+
+    tasks: list[Task]
+    total: int
+    lights: dict[str, str]
+
+
+def queue(
+    session: Session,
+    *,
+    actor: Actor,
+    department: str,
+    now: datetime,
+    view: str = "all",
+    search: str = "",
+    offset: int = 0,
+    limit: int = 50,
+    soon_days: int = 2,
+) -> QueuePage:
+    """A page of the department's open tasks; officers see their own departments only."""
+    if actor.role == "officer":
+        require(actor, "decide", department=department)
+    else:
+        require(actor, "supervise")
+    if view not in QUEUE_FILTERS:
+        raise InvalidInput("error.queue.filter", value=view, choices=", ".join(QUEUE_FILTERS))
+    today, local_now = now.date(), now
+    conditions = [col(Task.department_code) == department, col(Task.state).in_(ACTIVE)]
+    if view == "mine":
+        conditions += [
+            col(Task.claimed_by) == actor.username,
+            col(Task.claim_expires) > local_now,
+        ]
+    elif view == "unclaimed":
+        conditions.append(
+            or_(col(Task.claimed_by).is_(None), col(Task.claim_expires) <= local_now)
+        )
+    elif view == "overdue":
+        conditions += [col(Task.state) == "open", col(Task.due_date) < today]
+    elif view == "supplement":
+        conditions.append(col(Task.state) == "supplement")
+    if search.strip():
+        conditions.append(col(Task.tracking_no).like(search.strip().upper() + "%"))
+    where = and_(*conditions)
+    total = session.scalar(select(func.count()).select_from(Task).where(where)) or 0
+    query = (
+        select(Task)
+        .where(where)
+        .order_by(col(Task.due_date), col(Task.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    tasks = list(session.scalars(query))
+    calendar = work_calendar(session)
+    lights = {t.id: light(t, today, calendar, soon_days) for t in tasks}
+    return QueuePage(tasks, total, lights)
+
+
+@dataclass(frozen=True)
+class DepartmentLoad:
+    """One department's backlog and speed."""
+
+    department: str
+    backlog: int
+    overdue: int
+    due_soon: int
+    waiting_supplement: int
+    decided: int
+    average_days: float | None
+    """Average time from opening to decision, in calendar days."""
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The supervisor's dashboard figures."""
+
+    departments: list[DepartmentLoad]
+    throughput: list[tuple[date, int]]
+    """Decisions per day over the window, oldest first."""
+    oldest: list[Task]
+
+
+def overview(
+    session: Session,
+    *,
+    actor: Actor,
+    now: datetime,
+    days: int = 30,
+    soon_days: int = 2,
+    oldest: int = 10,
+) -> Overview:
+    """Backlog, overdue and due-soon per department, average handling time, throughput."""
+    require(actor, "supervise")
+    today = now.date()
+    calendar = work_calendar(session)
+    # "Due soon" is a calendar question; find the last date that is still within soon_days.
+    soon_limit = calendar.add_workdays(today, soon_days).date
+    is_open = col(Task.state) == "open"
+    counts = session.execute(
+        select(
+            col(Task.department_code),
+            func.count().filter(col(Task.state).in_(ACTIVE)),
+            func.count().filter(is_open, col(Task.due_date) < today),
+            func.count().filter(
+                is_open, col(Task.due_date) >= today, col(Task.due_date) <= soon_limit
+            ),
+            func.count().filter(col(Task.state) == "supplement"),
+            func.count().filter(col(Task.state).in_(("approved", "rejected"))),
+        ).group_by(col(Task.department_code))
+    ).all()
+    decided_rows = session.execute(
+        select(col(Task.department_code), col(Task.opened_at), col(Task.decided_at)).where(
+            col(Task.state).in_(("approved", "rejected")),
+            col(Task.decided_at)
+            >= datetime.combine(today - timedelta(days=days), time.min, now.tzinfo),
+        )
+    ).all()
+    spans: dict[str, list[float]] = {}
+    per_day: dict[date, int] = {}
+    for code, opened, decided in decided_rows:
+        if opened is not None and decided is not None:
+            spans.setdefault(code, []).append((decided - opened).total_seconds() / 86400)
+            day = decided.astimezone(now.tzinfo).date()
+            per_day[day] = per_day.get(day, 0) + 1
+    known = {d.code for d in session.scalars(select(Department))}
+    loads = [
+        DepartmentLoad(
+            code,
+            backlog,
+            overdue,
+            soon,
+            paused,
+            decided,
+            round(sum(spans[code]) / len(spans[code]), 2) if spans.get(code) else None,
+        )
+        for code, backlog, overdue, soon, paused, decided in counts
+        if code in known
+    ]
+    window = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    oldest_tasks = list(
+        session.scalars(
+            select(Task)
+            .where(col(Task.state).in_(ACTIVE))
+            .order_by(col(Task.opened_at), col(Task.id))
+            .limit(oldest)
+        )
+    )
+    return Overview(
+        sorted(loads, key=lambda d: d.department),
+        [(d, per_day.get(d, 0)) for d in window],
+        oldest_tasks,
+    )
+
+
+def overdue_applications(session: Session, *, actor: Actor, now: datetime) -> list[Application]:
+    """Applications in progress past their promised date (clock not paused)."""
+    require(actor, "supervise")
+    query = (
+        select(Application)
+        .where(
+            col(Application.status) == "in_progress",
+            col(Application.paused_since).is_(None),
+            col(Application.due_date) < now.date(),
+        )
+        .order_by(col(Application.due_date))
+    )
+    return list(session.scalars(query))
