@@ -21,6 +21,8 @@ class Event(SQLModel, table=True):
     type: str = Field(max_length=40, index=True)
     ts: str = Field(max_length=40)
     actor: str = Field(max_length=40)
+    subject: str | None = Field(default=None, max_length=32, index=True)
+    """The tracking number the event is about, if any (derived from the body, for timelines)."""
     key_id: str = Field(max_length=32)
     alg: str = Field(max_length=16)
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

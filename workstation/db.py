@@ -9,13 +9,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 import models
-from models import ChainHead
 
+WRITE_LOCK_KEY = 0x6F6E6577  # "onew"
+"""PostgreSQL advisory lock taken by every write transaction of the workstation."""
 BUSY_TIMEOUT_MS = 30_000
 """How long a writer waits for another terminal's transaction before giving up."""
 
@@ -63,18 +64,17 @@ def reading(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
-def writing(engine: Engine, origin: str | None = None) -> Iterator[Session]:
+def writing(engine: Engine) -> Iterator[Session]:
     """One write transaction: committed whole at the end, or rolled back whole on error.
 
-    On SQLite it begins with BEGIN IMMEDIATE; on PostgreSQL the origin's chain head is locked
-    first, so that whatever the transaction reads afterwards is the latest committed state.
+    Writers are serialised before they read anything, so a decision is always taken on the
+    latest committed state (no lost update) and sequence numbers never collide: SQLite begins
+    with BEGIN IMMEDIATE; PostgreSQL takes a transaction-scoped advisory lock first.
     """
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
     with Session(bind) as session, session.begin():
-        if origin is not None and not is_sqlite(engine):
-            session.execute(
-                select(ChainHead).where(col(ChainHead.origin) == origin).with_for_update()
-            ).first()
+        if not is_sqlite(engine):
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
         yield session
 
 

@@ -75,6 +75,7 @@ def append(
         type=type,
         ts=ts,
         actor=actor,
+        subject=subject_of(envelope),
         key_id=signer.key_id,
         alg=ALG_ED25519,
         payload=payload,
@@ -83,6 +84,16 @@ def append(
     session.add(event)
     projector.apply(session, envelope)
     return Appended(event, envelope)
+
+
+def subject_of(envelope: dict[str, Any]) -> str | None:
+    """The tracking number an event is about, from its body (None for office events)."""
+    body = envelope["body"]
+    if isinstance(body.get("tracking_no"), str):
+        return str(body["tracking_no"])
+    if isinstance(body.get("task"), str):
+        return str(body["task"]).split("/", 1)[0]
+    return None
 
 
 def decode(payload: bytes) -> dict[str, Any]:

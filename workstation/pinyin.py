@@ -7,5 +7,7 @@ from pypinyin import Style, lazy_pinyin
 
 def initials(text: str) -> str:
     """Lower-case pinyin initials of the Chinese characters; other letters and digits kept."""
-    letters = lazy_pinyin(text, style=Style.FIRST_LETTER, errors=lambda chars: list(chars))
-    return "".join(ch for part in letters for ch in part.lower() if ch.isalnum())[:100]
+    letters = lazy_pinyin(text, style=Style.FIRST_LETTER)
+    # Runs without pinyin come back whole; lower-case them character by character.
+    kept = (ch for part in letters for char in part for ch in char.lower() if ch.isalnum())
+    return "".join(kept)[:100]

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import Event
+from models import ChainHead, Event
 from workstation.crypto import ALG_ED25519, canonical, key_id, sha256_hex, verify_signature
-from workstation.eventlog import GENESIS_PREV, decode
+from workstation.eventlog import GENESIS_PREV, decode, subject_of
 
 KEY_ADMIN_TYPES = frozenset({"operator.registered", "operator.revoked"})
 """Events that change who may sign; only an administrator's key may sign them."""
@@ -83,6 +83,8 @@ class Verifier:
                 raise _Bad("verify.column", column=column)
         if env.get("prev") != row.prev_hash:
             raise _Bad("verify.column", column="prev_hash")
+        if subject_of(env) != row.subject:
+            raise _Bad("verify.column", column="subject")
         if sha256_hex(row.payload) != row.hash:
             raise _Bad("verify.hash")
         chain = self.chains.setdefault(row.origin, _Chain())
@@ -146,4 +148,19 @@ def verify_log(session: Session, *, batch: int = 2000) -> VerifyReport:
             return VerifyReport(
                 verifier.checked, Problem(row.origin, row.seq, row.id, bad.reason, bad.params)
             )
-    return VerifyReport(verifier.checked, None)
+    return VerifyReport(verifier.checked, _check_heads(session, verifier))
+
+
+def _check_heads(session: Session, verifier: Verifier) -> Problem | None:
+    # The recorded head of each chain must be its last event: this catches a newest event
+    # deleted on its own. Deleting it together with its head row is caught upstream only,
+    # by the receipts of the sync protocol.
+    heads = {head.origin: head for head in session.exec(select(ChainHead))}
+    for origin in sorted(set(heads) | set(verifier.chains)):
+        head, chain = heads.get(origin), verifier.chains.get(origin, _Chain())
+        if head is None or (head.seq, head.hash) != (chain.seq, chain.prev):
+            expected = head.seq if head is not None else 0
+            return Problem(
+                origin, chain.seq, None, "verify.head", {"expected": expected, "found": chain.seq}
+            )
+    return None

@@ -55,10 +55,9 @@ class Context:
         return translate(key, self.settings.language, **params)
 
     @contextmanager
-    def write(self, *, as_actor: bool = True) -> Iterator[Session]:
-        """One write transaction; as the logged-in operator unless setting up the office."""
-        origin = self.actor.office_code if as_actor else None
-        with writing(self.engine, origin) as session:
+    def write(self) -> Iterator[Session]:
+        """One write transaction (committed whole, or not at all)."""
+        with writing(self.engine) as session:
             yield session
 
     @contextmanager
@@ -126,10 +125,16 @@ def reset() -> None:
 
 
 @contextmanager
-def guarded() -> Iterator[Context]:
-    """Run a command body; any WorkstationError becomes one clear line and exit code 1."""
+def guarded(*, login: bool = False) -> Iterator[Context]:
+    """Run a command body; any WorkstationError becomes one clear line and exit code 1.
+
+    With ``login`` the operator is logged in first, so the slow password check never runs
+    inside a write transaction that other terminals are waiting for.
+    """
     ctx = get()
     try:
+        if login:
+            ctx.actor  # noqa: B018 — logs in
         yield ctx
     except WorkstationError as error:
         ctx.fail(error)

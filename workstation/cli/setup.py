@@ -48,7 +48,7 @@ def init(
             if parent_code
             else None
         )
-        with ctx.write(as_actor=False) as session:
+        with ctx.write() as session:
             actor = office.init_office(
                 session,
                 key_dir=ctx.settings.key_dir,

@@ -13,7 +13,7 @@ from workstation.services import audit, cases, intake, supervision
 
 def show(tracking_no: Annotated[str, typer.Argument(help="Tracking number.")]) -> None:
     """办件详情: the case, its tasks, materials and signed timeline (personal data masked)."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         lang = ctx.settings.language
         with ctx.read() as session:
             view = cases.case_view(session, actor=ctx.actor, tracking_no=tracking_no)
@@ -59,7 +59,7 @@ def queue(
     size: Annotated[int, typer.Option(min=1, max=500, help="Rows per page.")] = 50,
 ) -> None:
     """部门队列: a department's open tasks, soonest due first, with their lights."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.read() as session:
             result = supervision.queue(
                 session,
@@ -94,7 +94,7 @@ def overview(
     days: Annotated[int, typer.Option(min=1, max=366, help="Window in days.")] = 30,
 ) -> None:
     """督查: backlog, overdue and due-soon per department, handling time, throughput."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.read() as session:
             result = supervision.overview(
                 session,

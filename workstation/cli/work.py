@@ -57,7 +57,7 @@ def accept(
     field: Annotated[list[str] | None, typer.Option(help="Form field: code=value.")] = None,
 ) -> None:
     """一窗受理: accept one application and open its department tasks."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         deferred = {code: _date(value, code) for code, value in _pairs(defer, "--defer").items()}
         codes = _split(received)
         with ctx.write() as session:
@@ -122,7 +122,7 @@ def refuse(
     phone: Annotated[str, typer.Option(help="Phone.")] = "",
 ) -> None:
     """不予受理: refuse to accept, with the reason, on the record."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             number = intake.refuse(
                 session,
@@ -141,7 +141,7 @@ TrackingArg = Annotated[str, typer.Argument(help="Tracking number.")]
 
 def claim(task: TaskArg) -> None:
     """Claim a task of your department for a while (the lease is a setting)."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             row = tasks.claim(
                 session,
@@ -158,7 +158,7 @@ def claim(task: TaskArg) -> None:
 
 def release(task: TaskArg) -> None:
     """Give a claimed task back to its department."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             tasks.release(session, actor=ctx.actor, task_id=task, now=ctx.now())
         ctx.say("cli.released", task=task)
@@ -166,7 +166,7 @@ def release(task: TaskArg) -> None:
 
 def reassign(task: TaskArg, to: Annotated[str, typer.Option(help="Officer's user name.")]) -> None:
     """Hand a task to another officer of its department (supervisors)."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             tasks.reassign(
                 session,
@@ -184,7 +184,7 @@ def approve(
     permit: Annotated[str, typer.Option(help="Permit or licence number, where required.")] = "",
 ) -> None:
     """Approve a task; dependent tasks open, and the case completes when all are approved."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             opened = tasks.approve(
                 session, actor=ctx.actor, task_id=task, permit_no=permit, now=ctx.now()
@@ -200,7 +200,7 @@ def approve(
 
 def reject(task: TaskArg, reason: Annotated[str, typer.Option(help="Why.")]) -> None:
     """Reject a task with a reason; the application ends."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             tasks.reject(session, actor=ctx.actor, task_id=task, reason=reason, now=ctx.now())
         ctx.say("cli.rejected", task=task)
@@ -212,7 +212,7 @@ def supplement(
     reason: Annotated[str, typer.Option(help="What is wrong or missing.")],
 ) -> None:
     """补正: ask the applicant for materials; the task's clock stops."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             tasks.request_supplement(
                 session,
@@ -227,7 +227,7 @@ def supplement(
 
 def supplement_received(task: TaskArg) -> None:
     """Record that the applicant brought what a department asked for (clerks)."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             cases.record_supplement(session, actor=ctx.actor, task_id=task, now=ctx.now())
         ctx.say("cli.supplement_recorded", task=task)
@@ -237,7 +237,7 @@ def material_received(
     tracking_no: TrackingArg, material: Annotated[str, typer.Argument(help="Material code.")]
 ) -> None:
     """Record a 容缺 material that was promised at intake (clerks)."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             cases.record_material(
                 session, actor=ctx.actor, tracking_no=tracking_no, material=material, now=ctx.now()
@@ -247,7 +247,7 @@ def material_received(
 
 def withdraw(tracking_no: TrackingArg, reason: Annotated[str, typer.Option(help="Why.")]) -> None:
     """撤回: the applicant withdraws; open tasks close."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             cases.withdraw(
                 session, actor=ctx.actor, tracking_no=tracking_no, reason=reason, now=ctx.now()
@@ -257,7 +257,7 @@ def withdraw(tracking_no: TrackingArg, reason: Annotated[str, typer.Option(help=
 
 def deliver(tracking_no: TrackingArg) -> None:
     """出件: hand the result to the applicant (refused while materials are owed)."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             cases.deliver(session, actor=ctx.actor, tracking_no=tracking_no, now=ctx.now())
         ctx.say("cli.delivered", tracking_no=tracking_no)
@@ -269,7 +269,7 @@ def rate(
     comment: Annotated[str, typer.Option(help="The applicant's comment.")] = "",
 ) -> None:
     """好差评: record the applicant's rating after delivery."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.write() as session:
             cases.rate(
                 session,

@@ -88,10 +88,11 @@ def get(session: Session, *, actor: Actor, id_number: str) -> Applicant | None:
 def find(session: Session, *, actor: Actor, text: str, limit: int = 20) -> list[Applicant]:
     """Applicants whose ID number, phone, name or pinyin initials start with ``text``."""
     require(actor, "read_personal")
-    text = text.strip()
+    # LIKE wildcards typed by the operator are text, never a way to list everyone.
+    text = text.strip().replace("%", "").replace("_", "")
     if not text:
         return []
-    like = text.replace("%", "").replace("_", "") + "%"
+    like = text + "%"
     query = (
         select(Applicant)
         .where(

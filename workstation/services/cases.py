@@ -55,9 +55,7 @@ def case_view(session: Session, *, actor: Actor, tracking_no: str) -> CaseView:
     events = [
         event
         for event in session.scalars(
-            select(Event)
-            .where(col(Event.payload).contains(number.encode()))
-            .order_by(col(Event.id))
+            select(Event).where(col(Event.subject) == number).order_by(col(Event.id))
         )
     ]
     return CaseView(application, applicant, materials, tasks, events)
@@ -72,9 +70,7 @@ def owed_materials(session: Session, tracking_no: str) -> list[ApplicationMateri
     return list(session.scalars(query))
 
 
-def _append(
-    session: Session, actor: Actor, type: str, body: dict[str, Any], now: datetime
-) -> None:
+def _append(session: Session, actor: Actor, type: str, body: dict[str, Any], now: datetime) -> None:
     eventlog.append(
         session,
         signer=actor.signer,

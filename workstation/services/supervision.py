@@ -67,9 +67,7 @@ def queue(
             col(Task.claim_expires) > local_now,
         ]
     elif view == "unclaimed":
-        conditions.append(
-            or_(col(Task.claimed_by).is_(None), col(Task.claim_expires) <= local_now)
-        )
+        conditions.append(or_(col(Task.claimed_by).is_(None), col(Task.claim_expires) <= local_now))
     elif view == "overdue":
         conditions += [col(Task.state) == "open", col(Task.due_date) < today]
     elif view == "supplement":

@@ -67,9 +67,7 @@ def _ensure_not_claimed(task: Task, actor: Actor, now: datetime) -> None:
         )
 
 
-def _append(
-    session: Session, actor: Actor, type: str, body: dict[str, Any], now: datetime
-) -> None:
+def _append(session: Session, actor: Actor, type: str, body: dict[str, Any], now: datetime) -> None:
     eventlog.append(
         session,
         signer=actor.signer,

@@ -2,13 +2,13 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 06:41:35.613456
+Create Date: 2026-11-28 07:08:10.060516
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = "0001"
@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("type", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("ts", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("key_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("alg", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("payload", sa.LargeBinary(), nullable=False),
@@ -81,6 +82,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("origin", "seq", name="uq_event_origin_seq"),
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_event_subject"), ["subject"], unique=False)
         batch_op.create_index(batch_op.f("ix_event_type"), ["type"], unique=False)
 
     op.create_table(
@@ -258,6 +260,7 @@ def downgrade() -> None:
     op.drop_table("matter")
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_type"))
+        batch_op.drop_index(batch_op.f("ix_event_subject"))
 
     op.drop_table("event")
     op.drop_table("chainhead")
