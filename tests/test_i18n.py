@@ -11,7 +11,18 @@ from workstation.errors import InvalidInput
 from workstation.i18n import LANGUAGES, keys, translate
 
 ROOT = Path(__file__).resolve().parent.parent
-PREFIXES = ("error", "verify", "cli", "rebuild", "role", "state", "status", "light", "right")
+PREFIXES = (
+    "error",
+    "verify",
+    "cli",
+    "rebuild",
+    "role",
+    "state",
+    "status",
+    "light",
+    "right",
+    "kind",
+)
 
 
 def _keys_in_code() -> set[str]:

@@ -72,7 +72,8 @@ def writing(engine: Engine) -> Iterator[Session]:
     with BEGIN IMMEDIATE; PostgreSQL takes a transaction-scoped advisory lock first.
     """
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
-    with Session(bind) as session, session.begin():
+    # Objects stay readable after the commit: callers report what they just wrote.
+    with Session(bind, expire_on_commit=False) as session, session.begin():
         if not is_sqlite(engine):
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
         yield session

@@ -36,7 +36,7 @@ class _Lenient(dict[str, Any]):
 def translate(key: str, language: str = "zh_CN", /, **params: Any) -> str:
     """The message for ``key`` in ``language``, falling back to English, then to the key."""
     template = _catalog(language).get(key) or _catalog("en").get(key) or key
-    # A parameter may itself name a message (``reason="error.reason.cycle"``); translate it too.
+    # A parameter may itself name a message (``state="state.open"``); translate it too.
     values = {name: _localise(value, language) for name, value in params.items()}
     return template.format_map(_Lenient(values))
 

@@ -51,7 +51,6 @@ class _Key:
 class _Chain:
     seq: int = 0
     prev: str = GENESIS_PREV
-    row_id: int = 0
 
 
 class _Bad(Exception):
@@ -92,13 +91,11 @@ class Verifier:
             raise _Bad("verify.gap", expected=chain.seq + 1, found=row.seq)
         if row.prev_hash != chain.prev:
             raise _Bad("verify.link")
-        if row.id is not None and row.id < chain.row_id:
-            raise _Bad("verify.order")
         if row.alg != ALG_ED25519:
             raise _Bad("verify.algorithm", alg=row.alg)
         self._check_signer(env, row)
         self._learn(env)
-        chain.seq, chain.prev, chain.row_id = row.seq, row.hash, row.id or 0
+        chain.seq, chain.prev = row.seq, row.hash
         self.checked += 1
 
     def _check_signer(self, env: dict[str, Any], row: Event) -> None:

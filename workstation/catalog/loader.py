@@ -12,8 +12,18 @@ from pydantic import BaseModel, ValidationError
 
 from workstation.catalog.schema import Catalog, Department, Matter
 from workstation.errors import CatalogError
+from workstation.i18n import keys, translate
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def reason(kind: str, fallback: str = "", **params: Any) -> dict[str, str]:
+    """Why a file is refused, in both UI languages (pydantic's English where we have no text)."""
+    key = f"catalog.reason.{kind}"
+    if key not in keys("en"):
+        return {"zh": fallback or kind, "en": fallback or kind}
+    values = {name: str(value) for name, value in params.items()}
+    return {"zh": translate(key, "zh_CN", **values), "en": translate(key, "en", **values)}
 
 
 def bundled_catalog_dir() -> Path:
@@ -25,11 +35,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text("utf-8"))
     except FileNotFoundError:
-        raise CatalogError(file=str(path), field="-", reason="file not found") from None
+        raise CatalogError(file=str(path), field="-", reason=reason("file_not_found")) from None
     except UnicodeDecodeError:
-        raise CatalogError(file=str(path), field="-", reason="not UTF-8 text") from None
+        raise CatalogError(file=str(path), field="-", reason=reason("not_utf8")) from None
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(file=str(path), field="-", reason=f"not valid TOML: {exc}") from None
+        raise CatalogError(
+            file=str(path), field="-", reason=reason("bad_toml", detail=str(exc))
+        ) from None
 
 
 def _validate(model: type[M], data: Mapping[str, Any], path: Path) -> M:
@@ -38,8 +50,8 @@ def _validate(model: type[M], data: Mapping[str, Any], path: Path) -> M:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "-"
-        reason = first["msg"].removeprefix("Value error, ")
-        raise CatalogError(file=str(path), field=field, reason=reason) from None
+        why = reason(first["type"], fallback=first["msg"], **first.get("ctx", {}))
+        raise CatalogError(file=str(path), field=field, reason=why) from None
 
 
 def load_matter_file(path: Path) -> Matter:
@@ -51,7 +63,7 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     """A whole catalog directory, every matter checked against the departments."""
     root = directory or bundled_catalog_dir()
     if not root.is_dir():
-        raise CatalogError(file=str(root), field="-", reason="not a catalog directory")
+        raise CatalogError(file=str(root), field="-", reason=reason("not_a_directory"))
     dep_path = root / "departments.toml"
     raw = _read_toml(dep_path)
     departments = tuple(
@@ -66,7 +78,7 @@ def load_catalog(directory: Path | None = None) -> Catalog:
             raise CatalogError(
                 file=str(path),
                 field="code",
-                reason=f"'{matter.code}' is also in {seen[matter.code]}",
+                reason=reason("duplicate_matter", code=matter.code, other=str(seen[matter.code])),
             )
         seen[matter.code] = path
         for index, task in enumerate(matter.tasks):
@@ -74,18 +86,16 @@ def load_catalog(directory: Path | None = None) -> Catalog:
                 raise CatalogError(
                     file=str(path),
                     field=f"tasks.{index}.department",
-                    reason=f"unknown department '{task.department}'",
+                    reason=reason("unknown_department", code=task.department),
                 )
         matters.append(matter)
     if not matters:
-        raise CatalogError(file=str(root / "matters"), field="-", reason="no matter files")
+        raise CatalogError(file=str(root / "matters"), field="-", reason=reason("no_matters"))
     return Catalog(departments=departments, matters=tuple(matters))
 
 
 def _list(raw: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:
     items = raw.get(key)
     if not isinstance(items, list) or not items:
-        raise CatalogError(
-            file=str(path), field=key, reason="a list of [[" + key + "]] is required"
-        )
+        raise CatalogError(file=str(path), field=key, reason=reason("list_required", key=key))
     return items

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 Code = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
 Level = Literal["village", "township", "county", "city", "province", "national"]
@@ -46,7 +47,9 @@ class Material(_Strict):
     @model_validator(mode="after")
     def _deferrable_needs_required(self) -> Material:
         if self.deferrable and not self.required:
-            raise ValueError("an optional material cannot be deferrable (容缺)")
+            raise PydanticCustomError(
+                "deferrable_optional", "an optional material cannot be deferrable"
+            )
         return self
 
 
@@ -63,7 +66,7 @@ class FieldSpec(_Strict):
     @model_validator(mode="after")
     def _choices_for_choice(self) -> FieldSpec:
         if (self.kind == "choice") != bool(self.choices):
-            raise ValueError("choices are given exactly when kind is 'choice'")
+            raise PydanticCustomError("choices", "choices are given exactly when kind is 'choice'")
         return self
 
 
@@ -99,17 +102,24 @@ class Matter(_Strict):
         seen: set[str] = set()
         for item in items:
             if item.code in seen:
-                raise ValueError(f"code '{item.code}' appears twice")
+                raise PydanticCustomError(
+                    "duplicate_code", "code '{code}' appears twice", {"code": item.code}
+                )
             seen.add(item.code)
         return items
 
-    @model_validator(mode="after")
-    def _routing_is_a_dag(self) -> Matter:
-        by_code = {task.code: task for task in self.tasks}
-        for task in self.tasks:
+    @field_validator("tasks")
+    @classmethod
+    def _routing_is_a_dag(cls, tasks: tuple[TaskSpec, ...]) -> tuple[TaskSpec, ...]:
+        by_code = {task.code: task for task in tasks}
+        for task in tasks:
             for dep in task.depends_on:
                 if dep not in by_code:
-                    raise ValueError(f"task '{task.code}' depends on unknown task '{dep}'")
+                    raise PydanticCustomError(
+                        "unknown_dependency",
+                        "task '{task}' depends on unknown task '{dep}'",
+                        {"task": task.code, "dep": dep},
+                    )
         state: dict[str, int] = {}  # 1 = on the current path, 2 = done
 
         def visit(code: str, path: list[str]) -> None:
@@ -117,15 +127,15 @@ class Matter(_Strict):
                 return
             if state.get(code) == 1:
                 cycle = " → ".join([*path[path.index(code) :], code])
-                raise ValueError(f"routing has a cycle: {cycle}")
+                raise PydanticCustomError("cycle", "routing has a cycle: {cycle}", {"cycle": cycle})
             state[code] = 1
             for dep in by_code[code].depends_on:
                 visit(dep, [*path, code])
             state[code] = 2
 
-        for task in self.tasks:
+        for task in tasks:
             visit(task.code, [])
-        return self
+        return tasks
 
     def material(self, code: str) -> Material | None:
         """The material with ``code``, if the matter has one."""

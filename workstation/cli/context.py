@@ -21,7 +21,7 @@ from workstation.errors import (
     PermissionDenied,
     WorkstationError,
 )
-from workstation.i18n import translate
+from workstation.i18n import LANGUAGES, translate
 from workstation.services import audit
 from workstation.services.auth import Actor, login
 from workstation.services.office import local_office
@@ -113,7 +113,11 @@ def get() -> Context:
         try:
             _current = Context(load_settings())
         except ConfigError as error:
-            typer.echo(translate("cli.error", "zh_CN", message=error.message("zh_CN")), err=True)
+            # The settings are broken, but the language asked for may still be a good one.
+            wanted = os.environ.get("ONEWINDOW_LANGUAGE", "")
+            language = wanted if wanted in LANGUAGES else LANGUAGES[0]
+            message = error.message(language)
+            typer.echo(translate("cli.error", language, message=message), err=True)
             raise typer.Exit(2) from None
     return _current
 
@@ -121,6 +125,8 @@ def get() -> Context:
 def reset() -> None:
     """Forget the context (tests run several commands in one process)."""
     global _current
+    if _current is not None and "engine" in _current.__dict__:
+        _current.engine.dispose()
     _current = None
 
 

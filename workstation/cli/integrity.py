@@ -24,7 +24,7 @@ def verify() -> None:
         "verify.failed",
         origin=problem.origin,
         seq=problem.seq,
-        row=problem.row_id,
+        row="-" if problem.row_id is None else problem.row_id,
         reason=ctx.text(problem.reason, **problem.params),
     )
 

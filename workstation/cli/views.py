@@ -43,7 +43,7 @@ def show(tracking_no: Annotated[str, typer.Argument(help="Tracking number.")]) -
             ctx.say(
                 "cli.case_material",
                 material=material.name.get(lang) if material else row.material_code,
-                status=row.status,
+                status=ctx.text(f"material.{row.status}"),
             )
         for event in view.events:
             ctx.say(
