@@ -26,7 +26,8 @@ PREFIXES = (
 
 
 def _keys_in_code() -> set[str]:
-    pattern = re.compile(r'"((?:%s)\.[a-z_]+(?:\.[a-z_]+)*)"' % "|".join(PREFIXES))
+    words = "|".join(PREFIXES)
+    pattern = re.compile(rf'"((?:{words})\.[a-z_]+(?:\.[a-z_]+)*)"')
     found: set[str] = set()
     for path in (ROOT / "workstation").rglob("*.py"):
         found |= set(pattern.findall(path.read_text("utf-8")))

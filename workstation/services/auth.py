@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session
 
 from models import Operator
-from workstation import keystore
+from workstation import eventlog, keystore
 from workstation.crypto import Signer, check_password, open_private_key
 from workstation.errors import AuthenticationFailed, PermissionDenied
 
@@ -41,6 +43,21 @@ class Actor:
     def may(self, right: str) -> bool:
         """True when the operator's role grants ``right``."""
         return right in RIGHTS.get(self.role, frozenset())
+
+
+def record(
+    session: Session, actor: Actor, type: str, body: dict[str, Any], now: datetime
+) -> eventlog.Appended:
+    """Append ``body`` as the next event of the actor's office, signed by the actor."""
+    return eventlog.append(
+        session,
+        signer=actor.signer,
+        actor=actor.username,
+        origin=actor.office_code,
+        type=type,
+        body=body,
+        now=now,
+    )
 
 
 def require(actor: Actor, right: str, *, department: str | None = None) -> None:

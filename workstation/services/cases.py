@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from models import Applicant, Application, ApplicationMaterial, Event, Task
-from workstation import eventlog, tracking
+from workstation import tracking
 from workstation.errors import Conflict, InvalidInput, NotFound
 from workstation.services.applicants import clean_text
-from workstation.services.auth import Actor, require
+from workstation.services.auth import Actor, record, require
 from workstation.services.intake import matter
 from workstation.services.office import work_calendar
 from workstation.services.tasks import OPEN_STATES, get_task
@@ -70,18 +69,6 @@ def owed_materials(session: Session, tracking_no: str) -> list[ApplicationMateri
     return list(session.scalars(query))
 
 
-def _append(session: Session, actor: Actor, type: str, body: dict[str, Any], now: datetime) -> None:
-    eventlog.append(
-        session,
-        signer=actor.signer,
-        actor=actor.username,
-        origin=actor.office_code,
-        type=type,
-        body=body,
-        now=now,
-    )
-
-
 def _ensure_status(application: Application, *allowed: str) -> None:
     if application.status not in allowed:
         raise Conflict("error.application.state", status=f"status.{application.status}")
@@ -112,7 +99,7 @@ def record_supplement(session: Session, *, actor: Actor, task_id: str, now: date
         "task_due": task_due.isoformat(),
         "app_due": app_due,
     }
-    _append(session, actor, "supplement.received", body, now)
+    record(session, actor, "supplement.received", body, now)
 
 
 def record_material(
@@ -124,7 +111,7 @@ def record_material(
     row = session.get(ApplicationMaterial, (application.tracking_no, material))
     if row is None or row.status != "owed":
         raise InvalidInput("error.material.not_owed", material=material)
-    _append(
+    record(
         session,
         actor,
         "material.received",
@@ -148,7 +135,7 @@ def withdraw(
         )
         if t.state in OPEN_STATES
     )
-    _append(
+    record(
         session,
         actor,
         "application.withdrawn",
@@ -170,7 +157,7 @@ def deliver(session: Session, *, actor: Actor, tracking_no: str, now: datetime) 
             for row in owed
         )
         raise Conflict("error.deliver.owed", materials=names)
-    _append(session, actor, "application.delivered", {"tracking_no": application.tracking_no}, now)
+    record(session, actor, "application.delivered", {"tracking_no": application.tracking_no}, now)
 
 
 def rate(
@@ -191,7 +178,7 @@ def rate(
     if not 1 <= score <= 5:
         raise InvalidInput("error.rating.range")
     comment = clean_text(comment, field="field.comment", max_length=500, required=False)
-    _append(
+    record(
         session,
         actor,
         "application.rated",

@@ -16,7 +16,7 @@ from workstation.catalog.schema import FieldSpec, Matter
 from workstation.errors import InvalidInput, NotFound
 from workstation.services import applicants
 from workstation.services.applicants import ApplicantInput, clean_text
-from workstation.services.auth import Actor, require
+from workstation.services.auth import Actor, record, require
 from workstation.services.office import work_calendar
 from workstation.workdays import WorkCalendar
 
@@ -205,15 +205,7 @@ def accept(
             for t in fan_out.tasks
         ],
     }
-    eventlog.append(
-        session,
-        signer=actor.signer,
-        actor=actor.username,
-        origin=actor.office_code,
-        type="application.accepted",
-        body=body,
-        now=now,
-    )
+    record(session, actor, "application.accepted", body, now)
     return IntakeResult(tracking_no, fan_out, dict(request.deferred))
 
 
@@ -241,13 +233,5 @@ def refuse(
         "applicant": data,
         "reason": reason,
     }
-    eventlog.append(
-        session,
-        signer=actor.signer,
-        actor=actor.username,
-        origin=actor.office_code,
-        type="application.refused",
-        body=body,
-        now=now,
-    )
+    record(session, actor, "application.refused", body, now)
     return tracking_no

@@ -18,7 +18,7 @@ from workstation.catalog import Catalog
 from workstation.crypto import Signer, canonical, hash_password, seal_private_key
 from workstation.errors import Conflict, InvalidInput, NotFound
 from workstation.pinyin import initials
-from workstation.services.auth import ROLES, Actor, require
+from workstation.services.auth import ROLES, Actor, record, require
 from workstation.workdays import WorkCalendar, YearSchedule
 
 LEVELS = ("village", "township", "county", "city", "province", "national")
@@ -184,15 +184,7 @@ def add_operator(
         "departments": sorted(departments),
         **keys,
     }
-    eventlog.append(
-        session,
-        signer=actor.signer,
-        actor=actor.username,
-        origin=actor.office_code,
-        type="operator.registered",
-        body=body,
-        now=now,
-    )
+    record(session, actor, "operator.registered", body, now)
     operator = session.get(Operator, username)
     assert operator is not None
     return operator
@@ -221,15 +213,7 @@ def publish_catalog(session: Session, *, actor: Actor, catalog: Catalog, now: da
         for m in catalog.matters
     ]
     body = {"departments": departments, "matters": matters}
-    eventlog.append(
-        session,
-        signer=actor.signer,
-        actor=actor.username,
-        origin=actor.office_code,
-        type="catalog.published",
-        body=body,
-        now=now,
-    )
+    record(session, actor, "catalog.published", body, now)
     return len(matters)
 
 
@@ -237,12 +221,4 @@ def load_calendar(session: Session, *, actor: Actor, schedule: YearSchedule, now
     """Record an official holiday schedule; due dates counted from now on use it."""
     require(actor, "administer")
     body = {"schedule": schedule.to_dict()}
-    eventlog.append(
-        session,
-        signer=actor.signer,
-        actor=actor.username,
-        origin=actor.office_code,
-        type="calendar.loaded",
-        body=body,
-        now=now,
-    )
+    record(session, actor, "calendar.loaded", body, now)

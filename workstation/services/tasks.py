@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -12,7 +11,7 @@ from models import Application, Operator, Task
 from workstation import eventlog
 from workstation.errors import Conflict, InvalidInput, NotFound
 from workstation.services.applicants import clean_text
-from workstation.services.auth import Actor, require
+from workstation.services.auth import Actor, record, require
 from workstation.services.intake import matter
 from workstation.services.office import work_calendar
 
@@ -67,18 +66,6 @@ def _ensure_not_claimed(task: Task, actor: Actor, now: datetime) -> None:
         )
 
 
-def _append(session: Session, actor: Actor, type: str, body: dict[str, Any], now: datetime) -> None:
-    eventlog.append(
-        session,
-        signer=actor.signer,
-        actor=actor.username,
-        origin=actor.office_code,
-        type=type,
-        body=body,
-        now=now,
-    )
-
-
 def claim(session: Session, *, actor: Actor, task_id: str, now: datetime, hours: int = 4) -> Task:
     """Take an open task for ``hours``; others in the department see it as taken."""
     task = get_task(session, task_id)
@@ -86,7 +73,7 @@ def claim(session: Session, *, actor: Actor, task_id: str, now: datetime, hours:
     _ensure_open(task, allow=("open", "supplement"))
     _ensure_not_claimed(task, actor, now)
     until = eventlog.timestamp(now + timedelta(hours=hours))
-    _append(session, actor, "task.claimed", {"task": task.id, "until": until}, now)
+    record(session, actor, "task.claimed", {"task": task.id, "until": until}, now)
     return task
 
 
@@ -99,7 +86,7 @@ def release(session: Session, *, actor: Actor, task_id: str, now: datetime) -> T
             raise Conflict("error.task.not_yours")
     if not task.claimed_by:
         raise Conflict("error.task.not_claimed")
-    _append(session, actor, "task.released", {"task": task.id}, now)
+    record(session, actor, "task.released", {"task": task.id}, now)
     return task
 
 
@@ -118,7 +105,7 @@ def reassign(
             "error.task.wrong_department", username=to, department=task.department_code
         )
     until = eventlog.timestamp(now + timedelta(hours=hours))
-    _append(session, actor, "task.reassigned", {"task": task.id, "to": to, "until": until}, now)
+    record(session, actor, "task.reassigned", {"task": task.id, "to": to, "until": until}, now)
     return task
 
 
@@ -151,7 +138,7 @@ def approve(
         "opens": opens,
         "completed": approved == {t.code for t in spec.tasks},
     }
-    _append(session, actor, "task.approved", body, now)
+    record(session, actor, "task.approved", body, now)
     return [o["code"] for o in opens]
 
 
@@ -167,7 +154,7 @@ def reject(session: Session, *, actor: Actor, task_id: str, reason: str, now: da
         for t in _siblings(session, task.tracking_no)
         if t.id != task.id and t.state in OPEN_STATES
     )
-    _append(
+    record(
         session, actor, "task.rejected", {"task": task.id, "reason": reason, "closes": closes}, now
     )
 
@@ -194,4 +181,4 @@ def request_supplement(
             raise InvalidInput("error.material.unknown", material=code)
     reason = clean_text(reason, field="field.reason", max_length=500)
     body = {"task": task.id, "materials": sorted(set(materials)), "reason": reason}
-    _append(session, actor, "task.supplement_requested", body, now)
+    record(session, actor, "task.supplement_requested", body, now)
