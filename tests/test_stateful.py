@@ -67,8 +67,14 @@ OWING = ("owed", "requested")
 CLAIM_HOURS = 4
 """How long ``tasks.claim`` and ``tasks.reassign`` hold a task by default."""
 
-GAPS = st.one_of(st.integers(0, 90), st.integers(90, 9 * 60), st.integers(20 * 60, 4 * 24 * 60))
-"""Minutes the clock moves before an action: within a claim, past it, or over days."""
+GAPS = st.sampled_from(("minutes",) * 4 + ("hours", "days")).flatmap(
+    lambda unit: {
+        "minutes": st.integers(0, 45),
+        "hours": st.integers(45, 8 * 60),
+        "days": st.integers(20 * 60, 3 * 24 * 60),
+    }[unit]
+)
+"""Minutes the clock moves before an action: mostly within a claim, or past it, or days."""
 MISTAKES = {"none": None, "missing": "a required material is missing",
             "promise_past": "a 容缺 promise lies in the past",
             "not_deferrable": "an essential material is deferred",
@@ -214,8 +220,11 @@ class CaseMachine(RuleBasedStateMachine):
     def _decides(actor: Actor, department: str) -> bool:
         return actor.role == "officer" and department in actor.departments
 
-    def _pick_task(self, data: st.DataObject, *states: str) -> tuple[AppModel, TaskModel]:
-        good = [t.id for t in self._tasks(*states)]
+    def _pick_task(
+        self, data: st.DataObject, *states: str, held: bool = False
+    ) -> tuple[AppModel, TaskModel]:
+        """Mostly a task in one of ``states`` (and claimed by someone, if ``held``)."""
+        good = [t.id for t in self._tasks(*states) if t.claimed_by or not held]
         task_id = _choose(data, good, [t.id for t in self._tasks()], "task")
         number, code = task_id.split("/")
         return self.apps[number], self.apps[number].tasks[code]
@@ -254,7 +263,7 @@ class CaseMachine(RuleBasedStateMachine):
             assert isinstance(error, expected), f"{what}: not {expected.__name__}: {error!r}"
             for language in i18n.LANGUAGES:
                 assert error.key in i18n.keys(language), f"no {language} message: {error.key}"
-            event(f"{name}: {type(error).__name__}")
+            event(f"{name}: {type(error).__name__} {error.key}")
             return False, None
         after = self._count_events()
         assert expected is None, f"{what}: expected {expected.__name__}, but it went through"
@@ -461,10 +470,10 @@ class CaseMachine(RuleBasedStateMachine):
     # ── the departments ──────────────────────────────────────────────────────────────────
 
     @precondition(lambda self: self._tasks("open", "supplement"))
-    @rule(data=st.data(), gap=GAPS)
-    def claim(self, data: st.DataObject, gap: int) -> None:
+    @rule(data=st.data(), held=st.booleans(), gap=GAPS)
+    def claim(self, data: st.DataObject, held: bool, gap: int) -> None:
         self.now += timedelta(minutes=gap)
-        _, task = self._pick_task(data, "open", "supplement")
+        _, task = self._pick_task(data, "open", "supplement", held=held)
         actor = self._who(data, self._officers_of(task.department))
         expected: type[WorkstationError] | None = None
         if not self._decides(actor, task.department):
@@ -630,10 +639,7 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(data=st.data(), gap=GAPS)
     def release(self, data: st.DataObject, gap: int) -> None:
         self.now += timedelta(minutes=gap)
-        claimed = [t.id for t in self._tasks() if t.claimed_by]
-        task_id = _choose(data, claimed, [t.id for t in self._tasks()], "task")
-        number, code = task_id.split("/")
-        task = self.apps[number].tasks[code]
+        _, task = self._pick_task(data, held=True)
         actor = self._who(data, [task.claimed_by, "super"] if task.claimed_by else ["super"])
         expected: type[WorkstationError] | None = None
         if actor.role != "supervisor" or task.claimed_by == actor.username:

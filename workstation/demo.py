@@ -100,6 +100,8 @@ class DemoResult:
 
     applications: int
     events: int
+    created: bool
+    """False when the demo office was already there (nothing was added)."""
     operators: list[tuple[str, str, str]] = field(default_factory=list)
     """(user name, full name, role) of every demo operator."""
 
@@ -369,7 +371,7 @@ def seed(
             if session.get(Operator, "clerk2") is None:
                 raise Conflict("error.already_initialised")
             events = session.scalar(select(func.count()).select_from(Event)) or 0
-            return DemoResult(0, events, operators)
+            return DemoResult(0, events, False, operators)
         start = now - timedelta(days=days + 1)
         admin = office.init_office(
             session,
@@ -404,4 +406,4 @@ def seed(
         simulator.run(count, days)
         simulator.claim_some()
         events = session.scalar(select(func.count()).select_from(Event)) or 0
-    return DemoResult(simulator.applications, events, operators)
+    return DemoResult(simulator.applications, events, True, operators)

@@ -148,7 +148,10 @@ def demo(
         result = demo_data.seed(
             ctx.engine, key_dir=ctx.settings.key_dir, seed=seed, count=applications, now=ctx.now()
         )
-        ctx.say("cli.demo_done", applications=result.applications, events=result.events)
+        if result.created:
+            ctx.say("cli.demo_done", applications=result.applications, events=result.events)
+        else:
+            ctx.say("cli.demo_exists", events=result.events)
         ctx.say("cli.demo_operators", password=demo_data.PASSWORD)
         for username, name, role in result.operators:
             ctx.say(
