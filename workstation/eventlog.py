@@ -82,7 +82,7 @@ def append(
         signature=signer.sign(payload),
     )
     session.add(event)
-    projector.apply(session, envelope)
+    projector.apply(session, envelope, event.hash)
     return Appended(event, envelope)
 
 

@@ -24,7 +24,6 @@ from models import (
     Operator,
     Task,
 )
-from workstation.crypto import canonical, sha256_hex
 
 Envelope = dict[str, Any]
 Handler = Callable[[Session, Envelope, dict[str, Any], datetime], None]
@@ -55,14 +54,13 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def apply(session: Session, envelope: Envelope) -> None:
-    """Project ``envelope``; an unknown type is an error, never silently ignored."""
+def apply(session: Session, envelope: Envelope, digest: str) -> None:
+    """Project ``envelope`` (whose payload hashes to ``digest``); unknown types are errors."""
     handler = _HANDLERS.get(envelope["type"])
     if handler is None:
         raise ValueError(f"no projection for event type {envelope['type']!r}")
     handler(session, envelope, envelope["body"], event_time(envelope["ts"]))
     head = session.get(ChainHead, envelope["origin"])
-    digest = sha256_hex(canonical(envelope))
     if head is None:
         session.add(ChainHead(origin=envelope["origin"], seq=envelope["seq"], hash=digest))
     else:
