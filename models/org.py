@@ -15,6 +15,8 @@ class Office(SQLModel, table=True):
     parent_code: str | None = Field(default=None, max_length=20)
     local: bool = False
     """True for the office this database belongs to (the origin of its own events)."""
+    demo: bool = False
+    """A demo office: its login screen may list the demo operators and their password."""
 
 
 class Department(SQLModel, table=True):

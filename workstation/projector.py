@@ -108,6 +108,7 @@ def _office_opened(session: Session, env: Envelope, body: dict[str, Any], at: da
             level=office["level"],
             parent_code=parent["code"] if parent else None,
             local=True,
+            demo=bool(body.get("demo", False)),
         )
     )
     session.flush()

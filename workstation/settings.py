@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     """Language of the UI and of every message."""
     catalog_path: Path | None = None
     """Catalog directory to publish; empty = the demo catalog shipped with the program."""
+    printer: str = ""
+    """``lp`` destination for receipts; empty = save them as files only."""
+    documents_dir: Path = Field(default_factory=lambda: paths.data_dir() / "documents")
+    """Where printed documents (receipts, notices) are saved as text files."""
     claim_hours: int = Field(default=4, ge=1, le=72)
     """How long a claim on a task lasts before anyone in the department may take it."""
     due_soon_days: int = Field(default=2, ge=0, le=30)

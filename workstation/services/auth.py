@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ class Actor:
     role: str
     office_code: str
     departments: tuple[str, ...]
-    signer: Signer
+    signer: Signer = field(repr=False)
 
     def may(self, right: str) -> bool:
         """True when the operator's role grants ``right``."""

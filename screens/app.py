@@ -1,0 +1,110 @@
+"""The Textual application: a composition root that wires screens to the workbench."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from screens.keys import localise_bindings
+from screens.login import LoginScreen
+from screens.widgets.status import StatusBar
+from workstation.i18n import translate
+from workstation.workbench import Workbench
+
+HOMES = {
+    "clerk": "intake",
+    "officer": "queue",
+    "supervisor": "dashboard",
+    "admin": "dashboard",
+    "auditor": "dashboard",
+}
+"""Where each role lands after login."""
+ALLOWED = {
+    "clerk": ("intake", "case"),
+    "officer": ("queue", "case"),
+    "supervisor": ("dashboard", "queue", "case"),
+    "admin": ("dashboard",),
+    "auditor": ("dashboard",),
+}
+"""The screens each role may switch between."""
+SCREENS = {
+    "intake": "screens.intake:IntakeScreen",
+    "queue": "screens.queue:QueueScreen",
+    "case": "screens.case:CaseScreen",
+    "dashboard": "screens.dashboard:DashboardScreen",
+}
+"""Where each screen lives (one module each, its .tcss beside it)."""
+
+
+class WorkstationApp(App[None]):
+    """一窗通 — one window for intake, queues, cases and supervision."""
+
+    TITLE = "一窗通 One-Window Workstation"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "nav.quit", id="quit", priority=True),
+    ]
+
+    def __init__(self, bench: Workbench) -> None:
+        super().__init__()
+        self.bench = bench
+        self.language = bench.settings.language
+        self._screens: dict[str, Screen[None]] = {}
+        localise_bindings(self, self.language)
+
+    def t(self, key: str, **params: Any) -> str:
+        """A UI string in the operator's language."""
+        return translate(key, self.language, **params)
+
+    def on_mount(self) -> None:
+        """Start at the login screen."""
+        self.push_screen(LoginScreen())
+
+    def refresh_status(self, bar: StatusBar) -> None:
+        """Office, operator and connection in the status bar of a screen."""
+        office = self.bench.office()
+        bar.office = f"{office.name}（{office.code}）"
+        actor = self.bench.actor
+        if actor is not None:
+            bar.operator = f"{actor.name} · {self.t('role.' + actor.role)}"
+        bar.connection = self.t("ui.status.offline", waiting=0)
+
+    def home(self) -> None:
+        """Show the logged-in operator's home screen."""
+        actor = self.bench.me
+        self.action_go(HOMES[actor.role])
+
+    def action_go(self, name: str) -> None:
+        """Switch to screen ``name`` if the operator's role may use it."""
+        actor = self.bench.actor
+        if actor is None or name not in ALLOWED[actor.role]:
+            self.bell()
+            return
+        screen = self._screens.get(name)
+        if screen is None:
+            screen = self._make(name)
+            self._screens[name] = screen
+        self.switch_screen(screen) if len(self.screen_stack) > 1 else self.push_screen(screen)
+
+    def _make(self, name: str) -> Screen[None]:
+        module_name, class_name = SCREENS[name].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            from screens.placeholder import PendingScreen
+
+            return PendingScreen(name)
+        screen: Screen[None] = getattr(module, class_name)()
+        return screen
+
+    def action_logout(self) -> None:
+        """Lock the workstation: forget the operator and go back to the login screen."""
+        self.bench.logout()
+        self._screens.clear()
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(LoginScreen())
