@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Input
 
 from screens.keys import localise_bindings
 from screens.login import LoginScreen
@@ -63,6 +64,12 @@ class WorkstationApp(App[None]):
     def on_mount(self) -> None:
         """Start at the login screen."""
         self.push_screen(LoginScreen())
+
+    def apply_preferences(self, screen: Screen[Any]) -> None:
+        """Apply the operator's terminal preferences to a screen being shown."""
+        if not self.bench.settings.cursor_blink:
+            for field in screen.query(Input):
+                field.cursor_blink = False
 
     def refresh_status(self, bar: StatusBar) -> None:
         """Office, operator and connection in the status bar of a screen."""

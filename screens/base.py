@@ -65,6 +65,10 @@ class WorkScreen(Screen[None]):
         """Fill the status bar."""
         self.workstation.refresh_status(self.query_one(StatusBar))
 
+    def on_screen_resume(self) -> None:
+        """Terminal preferences (cursor blink) apply to whatever the screen now holds."""
+        self.workstation.apply_preferences(self)
+
     def explain(self, error: WorkstationError) -> str:
         """The error as one sentence for the operator; refusals are also audited."""
         if isinstance(error, PermissionDenied):

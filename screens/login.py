@@ -65,6 +65,10 @@ class LoginScreen(Screen[None]):
         self.workstation.refresh_status(self.query_one(StatusBar))
         self.query_one("#operator", Input).focus()
 
+    def on_screen_resume(self) -> None:
+        """Terminal preferences (cursor blink) apply here too."""
+        self.workstation.apply_preferences(self)
+
     @on(Input.Submitted, "#operator")
     def _next_field(self) -> None:
         self.query_one("#password", Input).focus()

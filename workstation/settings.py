@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     """``lp`` destination for receipts; empty = save them as files only."""
     documents_dir: Path = Field(default_factory=lambda: paths.data_dir() / "documents")
     """Where printed documents (receipts, notices) are saved as text files."""
+    cursor_blink: bool = True
+    """Blink the text cursor; turn off on slow remote terminals (and for screenshots)."""
     claim_hours: int = Field(default=4, ge=1, le=72)
     """How long a claim on a task lasts before anyone in the department may take it."""
     due_soon_days: int = Field(default=2, ge=0, le=30)

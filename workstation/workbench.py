@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from models import Applicant, Application, Operator
+from models import Applicant, Application, Department, Event, Operator
 from workstation.catalog.schema import Matter
+from workstation.crypto import sha256_hex, verify_signature
 from workstation.db import reading, writing
 from workstation.errors import AuthenticationFailed, PermissionDenied
 from workstation.services import applicants, audit, cases, intake, supervision, tasks
@@ -219,6 +220,22 @@ class Workbench:
         with reading(self.engine) as session:
             return cases.case_view(session, actor=self.me, tracking_no=tracking_no)
 
+    def event_checks(self, events: list[Event]) -> dict[int, bool]:
+        """For each event id: does its hash match and its signature verify with its signer's key?"""
+        with reading(self.engine) as session:
+            keys = {
+                o.key_id: bytes.fromhex(o.public_key) for o in session.scalars(select(Operator))
+            }
+        checks: dict[int, bool] = {}
+        for event in events:
+            public = keys.get(event.key_id)
+            checks[event.id or 0] = (
+                public is not None
+                and sha256_hex(event.payload) == event.hash
+                and verify_signature(public, event.signature, event.payload)
+            )
+        return checks
+
     def record_supplement(self, task_id: str) -> None:
         """The applicant brought what a department asked for."""
         with writing(self.engine) as session:
@@ -276,6 +293,11 @@ class Workbench:
         """Applications past their promised date, oldest first."""
         with reading(self.engine) as session:
             return supervision.overdue_applications(session, actor=self.me, now=self.now())
+
+    def department_names(self) -> dict[str, tuple[str, str]]:
+        """Department code → (Chinese name, English name)."""
+        with reading(self.engine) as session:
+            return {d.code: (d.name_zh, d.name_en) for d in session.scalars(select(Department))}
 
     def officers(self, department: str) -> list[tuple[str, str]]:
         """(user, name) of the active officers of ``department``, for reassigning."""

@@ -1,0 +1,494 @@
+"""办件详情: one case by tracking number — application, applicant, materials, tasks, timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from screens.base import WorkScreen
+from screens.keys import localise_bindings
+from workstation import tracking
+from workstation.crypto import sha256_hex
+from workstation.errors import WorkstationError
+from workstation.identity import mask_id, mask_phone
+
+if TYPE_CHECKING:
+    from models import Event
+    from workstation.catalog.schema import Matter
+    from workstation.services.cases import CaseView
+    from workstation.workbench import Workbench
+
+CASE_ACTIONS = frozenset({"reveal", "supplement", "material", "deliver", "rate", "withdraw"})
+"""Actions offered only when a case is open and its state allows them."""
+
+
+def event_checks(bench: Workbench, events: Sequence[Event]) -> dict[int, bool]:
+    """Event id → verified: the workbench's full check if it has one, else the hash alone."""
+    checker = getattr(bench, "event_checks", None)
+    if callable(checker):
+        return dict(checker(events))
+    return {e.id: sha256_hex(e.payload) == e.hash for e in events if e.id is not None}
+
+
+class CaseDialog(ModalScreen[Any]):
+    """A small dialog over the case screen: Enter confirms, Esc cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "ui.case.cancel", id="cancel")
+    ]
+    """Esc closes the dialog without doing anything."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title_text = title
+        localise_bindings(self, self.t_language)
+
+    @property
+    def t_language(self) -> str:
+        """The operator's language."""
+        return str(getattr(self.app, "language", "zh_CN"))
+
+    def t(self, key: str, **params: Any) -> str:
+        """A UI string in the operator's language."""
+        from workstation.i18n import translate
+
+        return translate(key, self.t_language, **params)
+
+    def compose(self) -> ComposeResult:
+        """Title, the dialog's own fields, the error line, the hint."""
+        with Vertical(classes="case-dialog"):
+            yield Static(self.title_text, classes="case-dialog-title")
+            yield from self.fields()
+            yield Static("", classes="case-dialog-error")
+            yield Static(self.t("ui.case.confirm_hint"), classes="case-dialog-hint")
+
+    def fields(self) -> ComposeResult:
+        """The dialog's widgets."""
+        yield from ()
+
+    def fail(self, message: str) -> None:
+        """Show ``message`` under the fields."""
+        self.query_one(".case-dialog-error", Static).update(message)
+
+    def action_cancel(self) -> None:
+        """Close without a result."""
+        self.dismiss(None)
+
+
+class ChoiceDialog(CaseDialog):
+    """Pick one of several tasks or materials."""
+
+    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
+        super().__init__(title)
+        self.choices = choices
+
+    def fields(self) -> ComposeResult:
+        """The choices, one per line."""
+        yield OptionList(*(Option(label, id=code) for code, label in self.choices))
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class RatingDialog(CaseDialog):
+    """好差评: a score from 1 to 5 and an optional comment."""
+
+    def fields(self) -> ComposeResult:
+        """Score and comment."""
+        yield Label(self.t("ui.case.score"))
+        yield Input(id="case-score", max_length=1, restrict=r"[1-5]*")
+        yield Label(self.t("ui.case.comment"))
+        yield Input(id="case-comment", max_length=500)
+
+    def _score(self) -> int | None:
+        value = self.query_one("#case-score", Input).value.strip()
+        if value not in {"1", "2", "3", "4", "5"}:
+            self.fail(self.t("error.rating.range"))
+            self.query_one("#case-score", Input).focus()
+            return None
+        return int(value)
+
+    @on(Input.Submitted, "#case-score")
+    def _next(self) -> None:
+        if self._score() is not None:
+            self.fail("")
+            self.query_one("#case-comment", Input).focus()
+
+    @on(Input.Submitted, "#case-comment")
+    def _done(self) -> None:
+        score = self._score()
+        if score is not None:
+            self.dismiss((score, self.query_one("#case-comment", Input).value))
+
+
+class ReasonDialog(CaseDialog):
+    """A reason, required (withdrawing a case)."""
+
+    def fields(self) -> ComposeResult:
+        """One line for the reason."""
+        yield Label(self.t("field.reason"))
+        yield Input(id="case-reason", max_length=500)
+
+    @on(Input.Submitted, "#case-reason")
+    def _done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.fail(self.t("error.field.required", field="field.reason"))
+            return
+        self.dismiss(event.value)
+
+
+class CaseScreen(WorkScreen):
+    """Open a case by its tracking number; the clerk records what happens at the window."""
+
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "reveal", "ui.case.reveal", id="case-reveal"),
+        Binding("f6", "supplement", "ui.case.supplement", id="case-supplement"),
+        Binding("f7", "material", "ui.case.material", id="case-material"),
+        Binding("f8", "deliver", "ui.case.deliver", id="case-deliver"),
+        Binding("f9", "rate", "ui.case.rate", id="case-rate"),
+        Binding("f10", "withdraw", "ui.case.withdraw", id="case-withdraw"),
+        Binding("escape", "back", "ui.case.back", id="case-back"),
+    ]
+    """Each action shows in the footer only when the open case allows it."""
+
+    @dataclass
+    class Loaded(Message):
+        """A worker read the case; ``note`` reports the action that preceded the read."""
+
+        view: CaseView
+        matter: Matter
+        checks: dict[int, bool]
+        note: str = ""
+
+    @dataclass
+    class Failed(Message):
+        """A read or an action was refused; ``lookup`` errors belong beside the number."""
+
+        error: WorkstationError
+        lookup: bool = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._view: CaseView | None = None
+        self._matter: Matter | None = None
+        self._checks: dict[int, bool] = {}
+        self._revealed = False
+
+    # ── layout ──────────────────────────────────────────────────────────────────────────
+    def body(self) -> ComposeResult:
+        """The number field, the case summary, its materials, tasks and timeline."""
+        t = self.t
+        with Horizontal(id="case-lookup"):
+            yield Label(t("ui.case.number"), id="case-number-label")
+            yield Input(id="case-number", placeholder=t("ui.case.number_hint"), max_length=48)
+        yield Static("", id="case-lookup-error")
+        with VerticalScroll(id="case-body"):
+            yield Static("", id="case-summary")
+            yield Static("", id="case-message")
+            yield Label(t("ui.case.materials"), classes="case-section")
+            yield self._table("case-materials", "material", "material_status", "promised")
+            yield Label(t("ui.case.tasks"), classes="case-section")
+            yield self._table("case-tasks", "task", "state", "waits", "due", "decided", "permit")
+            yield Label(t("ui.case.timeline"), classes="case-section")
+            yield self._table("case-events", "seq", "time", "type", "actor", "verified")
+
+    def _table(self, id: str, *columns: str) -> DataTable[Any]:
+        table: DataTable[Any] = DataTable(id=id, cursor_type="row", zebra_stripes=True)
+        for column in columns:
+            table.add_column(self.t(f"ui.case.col_{column}"), key=column)
+        return table
+
+    def on_mount(self) -> None:
+        """Status bar; the cursor waits in the number field."""
+        super().on_mount()
+        self.query_one("#case-body").display = False
+        self.query_one("#case-number", Input).focus()
+
+    # ── opening a case ──────────────────────────────────────────────────────────────────
+    @on(Input.Submitted, "#case-number")
+    def _open(self, event: Input.Submitted) -> None:
+        error_line = self.query_one("#case-lookup-error", Static)
+        if not event.value.strip():
+            error_line.update(self.t("ui.case.empty"))
+            return
+        try:
+            number = tracking.normalise(event.value)
+        except WorkstationError as error:
+            error_line.update(self.explain(error))
+            return
+        error_line.update(self.t("ui.case.loading"))
+        self._revealed = False
+        self._load(number)
+
+    @work(thread=True, exclusive=True, group="case")
+    def _load(self, number: str, note: str = "") -> None:
+        try:
+            self.post_message(self._read(number, note))
+        except WorkstationError as error:
+            self.post_message(self.Failed(error, lookup=True))
+
+    def _read(self, number: str, note: str) -> CaseScreen.Loaded:
+        view = self.bench.case(number)
+        spec = self.bench.matter(view.application.matter_code)
+        return self.Loaded(view, spec, event_checks(self.bench, view.events), note)
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self._view, self._matter = message.view, message.matter
+        self._checks = message.checks
+        self.query_one("#case-lookup-error", Static).update("")
+        self.query_one("#case-message", Static).update(message.note)
+        self.query_one("#case-body").display = True
+        self._show()
+        self.refresh_bindings()
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        target = "#case-lookup-error" if message.lookup else "#case-message"
+        self.query_one(target, Static).update(Text(self.explain(message.error), style="bold red"))
+
+    # ── showing it ──────────────────────────────────────────────────────────────────────
+    def _show(self) -> None:
+        assert self._view is not None and self._matter is not None
+        self.query_one("#case-summary", Static).update(self._summary())
+        self._fill_materials()
+        self._fill_tasks()
+        self._fill_events()
+
+    def _summary(self) -> Table:
+        assert self._view is not None and self._matter is not None
+        t, app, person = self.t, self._view.application, self._view.applicant
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        name = self._matter.name.get(self.workstation.language)
+        grid.add_row(t("ui.case.matter"), f"{app.tracking_no}  {name}")
+        status = Text(t(f"status.{app.status}"))
+        if app.paused_since is not None:
+            status.append("  " + t("ui.case.paused", since=app.paused_since.isoformat()), "yellow")
+        grid.add_row(t("ui.case.status"), status)
+        due = Text(app.due_date.isoformat() if app.due_date else t("ui.case.none"))
+        if app.due_estimated:
+            due.append(" " + t("ui.case.estimated"), "yellow")
+        grid.add_row(t("ui.case.due"), due)
+        accepted = t(
+            "ui.case.accepted_value", at=f"{app.accepted_at:%Y-%m-%d %H:%M}", by=app.accepted_by
+        )
+        grid.add_row(t("ui.case.accepted"), accepted)
+        grid.add_row(t("ui.case.applicant"), person.name)
+        shown = self._revealed
+        id_text = Text(person.id_number if shown else mask_id(person.id_number))
+        if not shown:
+            id_text.append(" " + t("ui.case.masked"), "dim")
+        grid.add_row(t("ui.case.id_number"), id_text)
+        phone = person.phone if shown else mask_phone(person.phone)
+        grid.add_row(t("ui.case.phone"), phone or t("ui.case.none"))
+        if app.reason:
+            grid.add_row(t("ui.case.reason"), app.reason)
+        if app.rating is not None:
+            rating = t("ui.case.rating_value", score=app.rating, comment=app.rating_comment)
+            grid.add_row(t("ui.case.rating"), rating)
+        return grid
+
+    def _fill_materials(self) -> None:
+        assert self._view is not None and self._matter is not None
+        order = {m.code: i for i, m in enumerate(self._matter.materials)}
+        table = self.query_one("#case-materials", DataTable)
+        table.clear()
+        for row in sorted(self._view.materials, key=lambda m: order.get(m.material_code, 99)):
+            promised = row.promised_date.isoformat() if row.promised_date else ""
+            style = "yellow" if row.status != "received" else ""
+            table.add_row(
+                self._material_name(row.material_code),
+                Text(self.t(f"material.{row.status}"), style),
+                promised,
+                key=row.material_code,
+            )
+
+    def _material_name(self, code: str) -> str:
+        assert self._matter is not None
+        spec = self._matter.material(code)
+        return spec.name.get(self.workstation.language) if spec else code
+
+    def _task_name(self, code: str) -> str:
+        assert self._matter is not None
+        return self._matter.task(code).name.get(self.workstation.language)
+
+    def _fill_tasks(self) -> None:
+        assert self._view is not None and self._matter is not None
+        order = {spec.code: i for i, spec in enumerate(self._matter.tasks)}
+        states = {task.task_code: task.state for task in self._view.tasks}
+        table = self.query_one("#case-tasks", DataTable)
+        table.clear()
+        for task in sorted(self._view.tasks, key=lambda task: order.get(task.task_code, 99)):
+            waits = Text()
+            for dep in self._matter.task(task.task_code).depends_on:
+                done = states.get(dep) == "approved"
+                waits.append(("、" if waits else "") + self._task_name(dep), "dim" if done else "")
+            table.add_row(
+                self._task_name(task.task_code),
+                self.t(f"state.{task.state}"),
+                waits,
+                task.due_date.isoformat() if task.due_date else "",
+                task.decided_by or "",
+                task.permit_no,
+                key=task.id,
+            )
+
+    def _fill_events(self) -> None:
+        assert self._view is not None
+        table = self.query_one("#case-events", DataTable)
+        table.clear()
+        checks = self._checks
+        for event in self._view.events:
+            key = "ui.case.event." + event.type.replace(".", "_")
+            label = self.t(key)
+            ok = event.id is not None and checks.get(event.id, False)
+            mark = Text(self.t("ui.case.verified" if ok else "ui.case.unverified"))
+            mark.stylize("green" if ok else "bold red")
+            table.add_row(
+                str(event.seq),
+                event.ts[:16].replace("T", " "),
+                event.type if label == key else label,
+                event.actor,
+                mark,
+                key=str(event.id),
+            )
+
+    # ── the clerk's actions ─────────────────────────────────────────────────────────────
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Case actions appear only when a case is open and its state allows them."""
+        if action not in CASE_ACTIONS:
+            return True
+        view, me = self._view, self.bench.actor
+        if view is None or me is None:
+            return False
+        if action == "reveal":
+            return me.may("read_personal") and not self._revealed
+        if not me.may("handle_case"):
+            return False
+        status = view.application.status
+        allowed = {
+            "supplement": any(task.state == "supplement" for task in view.tasks),
+            "material": any(row.status == "owed" for row in view.materials),
+            "deliver": status == "completed",
+            "rate": status == "delivered" and view.application.rating is None,
+            "withdraw": status == "in_progress",
+        }
+        return allowed[action]
+
+    @work(thread=True, exclusive=True, group="case")
+    def _act(self, call: Callable[[], None], note: str) -> None:
+        assert self._view is not None
+        number = self._view.application.tracking_no
+        try:
+            call()
+            self.post_message(self._read(number, note))
+        except WorkstationError as error:
+            self.post_message(self.Failed(error))
+
+    def action_reveal(self) -> None:
+        """Show the applicant's ID and phone in full for this case; the look is audited."""
+        if self._view is None:
+            return
+        id_number = self._view.applicant.id_number
+        self._revealed = True
+        self._act(lambda: self.bench.reveal(id_number), self.t("ui.case.revealed"))
+
+    def action_supplement(self) -> None:
+        """The applicant brought what a department asked for (补正)."""
+        assert self._view is not None
+        waiting = [
+            (task.id, self._task_name(task.task_code))
+            for task in self._view.tasks
+            if task.state == "supplement"
+        ]
+
+        def record(task_id: str | None) -> None:
+            if task_id:
+                name = dict(waiting)[task_id]
+                note = self.t("ui.case.supplement_done", task=name)
+                self._act(lambda: self.bench.record_supplement(task_id), note)
+
+        self._choose(self.t("ui.case.choose_task"), waiting, record)
+
+    def action_material(self) -> None:
+        """A 容缺 material promised at intake has arrived."""
+        assert self._view is not None
+        number = self._view.application.tracking_no
+        owed = [
+            (row.material_code, self._material_name(row.material_code))
+            for row in self._view.materials
+            if row.status == "owed"
+        ]
+
+        def record(code: str | None) -> None:
+            if code:
+                note = self.t("ui.case.material_done", material=dict(owed)[code])
+                self._act(lambda: self.bench.record_material(number, code), note)
+
+        self._choose(self.t("ui.case.choose_material"), owed, record)
+
+    def _choose(
+        self, title: str, choices: list[tuple[str, str]], then: Callable[[str | None], None]
+    ) -> None:
+        if len(choices) == 1:
+            then(choices[0][0])
+        elif choices:
+            self.app.push_screen(ChoiceDialog(title, choices), then)
+
+    def action_deliver(self) -> None:
+        """出件: hand the result over (refused while materials are owed)."""
+        assert self._view is not None
+        number = self._view.application.tracking_no
+        self._act(
+            lambda: self.bench.deliver(number), self.t("ui.case.delivered", tracking_no=number)
+        )
+
+    def action_rate(self) -> None:
+        """好差评: ask for the score and comment, then record them."""
+        assert self._view is not None
+        number = self._view.application.tracking_no
+
+        def record(result: tuple[int, str] | None) -> None:
+            if result is not None:
+                score, comment = result
+                note = self.t("ui.case.rated", score=score)
+                self._act(lambda: self.bench.rate(number, score, comment), note)
+
+        self.app.push_screen(RatingDialog(self.t("ui.case.rate_title")), record)
+
+    def action_withdraw(self) -> None:
+        """撤回: the applicant withdraws, with a reason."""
+        assert self._view is not None
+        number = self._view.application.tracking_no
+
+        def record(reason: str | None) -> None:
+            if reason:
+                note = self.t("ui.case.withdrawn", tracking_no=number)
+                self._act(lambda: self.bench.withdraw(number, reason), note)
+
+        self.app.push_screen(ReasonDialog(self.t("ui.case.withdraw_title")), record)
+
+    def action_back(self) -> None:
+        """Back to the number field, to open another case."""
+        field = self.query_one("#case-number", Input)
+        if field.has_focus:
+            field.value = ""
+            self.query_one("#case-lookup-error", Static).update("")
+        field.focus()

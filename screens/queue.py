@@ -1,0 +1,409 @@
+"""部门队列: one page of a department's open tasks, with lights, filters, search and decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Input, Static
+
+from screens.base import WorkScreen
+from screens.dialogs.decision import DecisionDialog, Outcome, light_text
+from workstation.catalog import load_catalog
+from workstation.errors import WorkstationError
+
+if TYPE_CHECKING:
+    from models import Task
+    from workstation.catalog.schema import Matter, Names
+    from workstation.services.cases import CaseView
+    from workstation.services.supervision import QueuePage
+    from workstation.workbench import Workbench
+
+VIEWS = ("all", "mine", "unclaimed", "overdue", "supplement")
+"""The queue's filters, in the order of their keys 1–5 (the service checks them again)."""
+PAGE_SIZE = 50
+"""Rows in the table at once: the queue is read a page at a time, never whole."""
+
+
+@cache
+def _catalog_departments() -> dict[str, Names]:
+    # The bundled catalog names the departments; a department it does not know shows its code.
+    return {d.code: d.name for d in load_catalog().departments}
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Names of tasks and departments, read once from the published matters."""
+
+    tasks: dict[tuple[str, str], Names]
+    """(department, task code) → the task's name."""
+    departments: list[str]
+    """Every department some matter routes to, in catalog order."""
+
+
+def read_routing(bench: Workbench) -> Routing:
+    """Task names by department and code, from every published matter (a few quick reads)."""
+    names: dict[tuple[str, str], Names] = {}
+    for choice in bench.matters():
+        for spec in bench.matter(choice.code).tasks:
+            names.setdefault((spec.department, spec.code), spec.name)
+    order = list(_catalog_departments())
+    used = {department for department, _ in names}
+    ranked = sorted(used, key=lambda d: (order.index(d) if d in order else len(order), d))
+    return Routing(names, ranked)
+
+
+class QueueScreen(WorkScreen):
+    """A department officer's queue (a supervisor may look at any department's)."""
+
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_task", "ui.queue.open", id="queue-open"),
+        Binding("c", "claim", "ui.queue.claim", id="queue-claim"),
+        Binding("f", "cycle_view", "ui.queue.filter", id="queue-filter"),
+        Binding("1", "view('all')", "ui.queue.view.all", id="queue-view-all", show=False),
+        Binding("2", "view('mine')", "ui.queue.view.mine", id="queue-view-mine", show=False),
+        Binding(
+            "3",
+            "view('unclaimed')",
+            "ui.queue.view.unclaimed",
+            id="queue-view-unclaimed",
+            show=False,
+        ),
+        Binding(
+            "4", "view('overdue')", "ui.queue.view.overdue", id="queue-view-overdue", show=False
+        ),
+        Binding(
+            "5",
+            "view('supplement')",
+            "ui.queue.view.supplement",
+            id="queue-view-supplement",
+            show=False,
+        ),
+        Binding("slash", "search", "ui.queue.search", id="queue-search"),
+        Binding("d", "switch_department", "ui.queue.switch_department", id="queue-department"),
+        Binding("pagedown", "page(1)", "ui.queue.next_page", id="queue-next", priority=True),
+        Binding("pageup", "page(-1)", "ui.queue.previous_page", id="queue-previous", priority=True),
+        Binding("n", "page(1)", "ui.queue.next_page", id="queue-next-n", show=False),
+        Binding("p", "page(-1)", "ui.queue.previous_page", id="queue-previous-p", show=False),
+        Binding("r", "reload", "ui.queue.refresh", id="queue-refresh", show=False),
+        Binding("escape", "clear_search", "ui.queue.clear_search", id="queue-clear", show=False),
+    ]
+    """Letters act on the table; PageUp/PageDown turn pages wherever the focus is."""
+
+    page_size: int = PAGE_SIZE
+    """Rows per page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.departments: list[str] = []
+        """The departments this operator may look at; ``department`` is one of them."""
+        self.department = ""
+        self.view = "all"
+        self.search = ""
+        self.offset = 0
+        self.total = 0
+        self.routing: Routing | None = None
+        self.rows: dict[str, Task] = {}
+        """The tasks of the page shown, by task id."""
+        self.lights: dict[str, str] = {}
+        self._generation = 0
+
+    # ── layout ─────────────────────────────────────────────────────────────────────────
+    def body(self) -> ComposeResult:
+        """Department and count, filters and search, a message line, the page of tasks."""
+        with Horizontal(id="queue-head"):
+            yield Static("", id="queue-department")
+            yield Static("", id="queue-range")
+        with Horizontal(id="queue-tools"):
+            yield Static("", id="queue-views")
+            yield Input(id="queue-search", placeholder=self.t("ui.queue.search_hint"))
+        yield Static("", id="queue-message")
+        table: DataTable[str | Text] = DataTable(
+            id="queue-table", cursor_type="row", zebra_stripes=True
+        )
+        for column in ("light", "due", "tracking", "task", "state", "claimed"):
+            table.add_column(self.t(f"ui.queue.col_{column}"), key=column)
+        yield table
+
+    @property
+    def table(self) -> DataTable[str | Text]:
+        """The page of tasks."""
+        return self.query_one("#queue-table", DataTable)
+
+    @property
+    def search_box(self) -> Input:
+        """The tracking-number prefix field."""
+        return self.query_one("#queue-search", Input)
+
+    def on_mount(self) -> None:
+        """Pick the first department of the operator and read its first page."""
+        super().on_mount()
+        # A few quick reads of the published matters: task names, and every department a
+        # supervisor may look at (an officer sees their own departments only).
+        self.routing = read_routing(self.bench)
+        me = self.bench.me
+        self.departments = list(me.departments)
+        if me.role == "supervisor":
+            self.departments = list(self.routing.departments)
+        self.department = self.departments[0] if self.departments else ""
+        self._draw_head()
+        self.table.focus()
+
+    def on_screen_resume(self) -> None:
+        """Arriving at the queue, or back from a task, shows it as it is now."""
+        self.load()
+
+    def _department_name(self, code: str) -> str:
+        names = _catalog_departments()
+        return names[code].get(self.workstation.language) if code in names else code
+
+    def _draw_head(self) -> None:
+        name = self._department_name(self.department) if self.department else "—"
+        self.query_one("#queue-department", Static).update(
+            self.t("ui.queue.department", department=name)
+        )
+        views = Text()
+        for number, view in enumerate(VIEWS, start=1):
+            style = "reverse bold" if view == self.view else "dim"
+            views.append(f"{number}", style="bold")
+            views.append(f" {self.t(f'ui.queue.view.{view}')} ", style=style)
+            views.append(" ")
+        self.query_one("#queue-views", Static).update(views)
+        if self.total:
+            last = min(self.offset + self.page_size, self.total)
+            span = self.t("ui.queue.range", first=self.offset + 1, last=last, total=self.total)
+        else:
+            span = self.t("ui.queue.range_empty")
+        self.query_one("#queue-range", Static).update(span)
+
+    def say(self, message: str | Text, *, error: bool = False) -> None:
+        """One line above the table: what just happened, or why it did not."""
+        line = self.query_one("#queue-message", Static)
+        line.set_class(error, "-error")
+        line.update(message)
+
+    # ── reading a page ─────────────────────────────────────────────────────────────────
+    def load(self) -> None:
+        """Read the current page again (in a worker; an older answer is dropped)."""
+        if not self.department:
+            self.say(self.t("ui.queue.no_department"), error=True)
+            return
+        self._generation += 1
+        self._fetch(self._generation, self.department, self.view, self.search, self.offset)
+
+    @work(thread=True, exclusive=True, group="queue")
+    def _fetch(self, generation: int, department: str, view: str, search: str, offset: int) -> None:
+        try:
+            page = self.bench.queue(
+                department, view=view, search=search, offset=offset, limit=self.page_size
+            )
+        except WorkstationError as error:
+            message = self.explain(error)
+            self.app.call_from_thread(self._failed, generation, message)
+            return
+        self.app.call_from_thread(self._show, generation, page)
+
+    def _failed(self, generation: int, message: str) -> None:
+        if generation != self._generation:
+            return
+        self.rows, self.lights, self.total = {}, {}, 0
+        self.table.clear()
+        self._draw_head()
+        self.say(message, error=True)
+
+    def _show(self, generation: int, page: QueuePage) -> None:
+        if generation != self._generation:
+            return
+        if not page.tasks and page.total and self.offset:
+            # Decisions emptied the last page: go back to the page that is now the last.
+            self.offset = (page.total - 1) // self.page_size * self.page_size
+            self.load()
+            return
+        table = self.table
+        keep = table.cursor_row
+        table.clear()
+        self.rows = {task.id: task for task in page.tasks}
+        self.lights = dict(page.lights)
+        self.total = page.total
+        for task in page.tasks:
+            table.add_row(*self._cells(task), key=task.id)
+        if page.tasks:
+            table.move_cursor(row=min(keep, len(page.tasks) - 1))
+        self._draw_head()
+        if not page.tasks:
+            self.say(self.t("ui.queue.empty"))
+
+    def _cells(self, task: Task) -> tuple[str | Text, ...]:
+        language = self.workstation.language
+        name = None
+        if self.routing is not None:
+            name = self.routing.tasks.get((task.department_code, task.task_code))
+        now = self.bench.now()
+        claimed = ""
+        if task.claimed_by and task.claim_expires and task.claim_expires > now:
+            claimed = task.claimed_by
+        return (
+            light_text(self.lights.get(task.id, "none"), self.t),
+            task.due_date.isoformat() if task.due_date else "—",
+            task.tracking_no,
+            name.get(language) if name else task.task_code,
+            self.t(f"state.{task.state}"),
+            claimed,
+        )
+
+    # ── actions ────────────────────────────────────────────────────────────────────────
+    def action_page(self, step: int) -> None:
+        """The next (``1``) or previous (``-1``) page."""
+        offset = self.offset + step * self.page_size
+        if offset < 0 or offset >= self.total:
+            self.bell()
+            return
+        self.offset = offset
+        self.table.move_cursor(row=0)
+        self.load()
+
+    def action_view(self, view: str) -> None:
+        """Show one filter of the queue, from its first page."""
+        self.view, self.offset = view, 0
+        self._draw_head()
+        self.load()
+
+    def action_cycle_view(self) -> None:
+        """The next filter: all → mine → unclaimed → overdue → supplement → all."""
+        self.action_view(VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)])
+
+    def action_search(self) -> None:
+        """Type a tracking-number prefix."""
+        self.search_box.focus()
+
+    @on(Input.Submitted, "#queue-search")
+    def _searched(self) -> None:
+        self.search, self.offset = self.search_box.value.strip(), 0
+        self.table.focus()
+        self.load()
+
+    def action_clear_search(self) -> None:
+        """Forget the search and go back to the table."""
+        had = bool(self.search or self.search_box.value)
+        self.search_box.value = ""
+        self.table.focus()
+        if had:
+            self.search, self.offset = "", 0
+            self.load()
+
+    def show_department(self, department: str) -> None:
+        """Look at ``department``'s queue (the services refuse one the operator may not see)."""
+        self.department, self.offset = department, 0
+        self.say("")
+        self._draw_head()
+        self.load()
+
+    def action_switch_department(self) -> None:
+        """The operator's next department."""
+        if len(self.departments) < 2:
+            self.bell()
+            return
+        index = (
+            self.departments.index(self.department) if self.department in self.departments else -1
+        )
+        self.show_department(self.departments[(index + 1) % len(self.departments)])
+
+    def action_reload(self) -> None:
+        """Read the page again."""
+        self.load()
+
+    def selected(self) -> Task | None:
+        """The task under the cursor, if any."""
+        if not self.rows or self.table.row_count == 0:
+            return None
+        key = self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
+        return self.rows.get(str(key))
+
+    def action_claim(self) -> None:
+        """Claim the task under the cursor."""
+        task = self.selected()
+        if task is None:
+            self.say(self.t("ui.queue.no_row"), error=True)
+            return
+        self._claim(task.id)
+
+    @work(thread=True, exclusive=True, group="queue-act")
+    def _claim(self, task_id: str) -> None:
+        try:
+            self.bench.claim(task_id)
+        except WorkstationError as error:
+            message = self.explain(error)
+            self.app.call_from_thread(self.say, message, error=True)
+            return
+        outcome = Outcome("claimed", task_id, until=_until(self.bench))
+        self.app.call_from_thread(self._decided, outcome)
+
+    @on(DataTable.RowSelected, "#queue-table")
+    def _row_chosen(self) -> None:
+        self.action_open_task()
+
+    def action_open_task(self) -> None:
+        """Open the task under the cursor: the case and the decision form."""
+        task = self.selected()
+        if task is None:
+            self.say(self.t("ui.queue.no_row"), error=True)
+            return
+        self._open(task)
+
+    @work(thread=True, exclusive=True, group="queue-act")
+    def _open(self, task: Task) -> None:
+        try:
+            case = self.bench.case(task.tracking_no)
+            matter = self.bench.matter(case.application.matter_code)
+        except WorkstationError as error:
+            message = self.explain(error)
+            self.app.call_from_thread(self.say, message, error=True)
+            return
+        self.app.call_from_thread(self._push_dialog, task, case, matter)
+
+    def _push_dialog(self, task: Task, case: CaseView, matter: Matter) -> None:
+        names = {
+            code: self._department_name(code) for code in {t.department_code for t in case.tasks}
+        }
+        dialog = DecisionDialog(
+            task,
+            case,
+            matter,
+            light=self.lights.get(task.id, "none"),
+            departments=names,
+            explain=self.explain,
+        )
+        self.app.push_screen(dialog, self._decided)
+
+    def _decided(self, outcome: Outcome | None) -> None:
+        # The page is read again when the queue resumes; a claim from the table reloads here.
+        if outcome is not None:
+            self.say(self._report(outcome))
+        if self.app.screen is self:
+            self.load()
+
+    def _report(self, outcome: Outcome) -> Text:
+        if outcome.kind == "claimed":
+            return Text(self.t("ui.queue.claimed", task=outcome.task_id, until=outcome.until))
+        if outcome.kind == "rejected":
+            return Text(self.t("ui.queue.rejected", task=outcome.task_id))
+        if outcome.kind == "supplement":
+            return Text(self.t("ui.queue.supplement", task=outcome.task_id))
+        text = Text(self.t("ui.queue.approved", task=outcome.task_id), style="green")
+        if outcome.opened:
+            text.append(" " + self.t("ui.queue.opens", tasks="、".join(outcome.opened)))
+        return text
+
+
+def _until(bench: Workbench) -> str:
+    """When a claim made now ends (HH:MM)."""
+    return f"{bench.now() + timedelta(hours=bench.settings.claim_hours):%H:%M}"
