@@ -218,7 +218,9 @@ def receipt_text(receipt: Receipt, language: str, *, qr: bool = True) -> str:
         lines.append("  " + t("none_owed"))
     lines.append(thin)
     if qr:
-        lines += [_centre(x) for x in qr_lines(receipt.tracking_no)]
+        code = qr_lines(receipt.tracking_no)
+        margin = " " * ((WIDTH - max(cells(x) for x in code)) // 2)
+        lines += [(margin + x).rstrip() for x in code]
     lines += [_centre(x) for x in wrap(t("scan"), WIDTH)]
     lines.append(rule)
     return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from workstation.cli import context, integrity, setup, views, work
+from workstation.services.office import local_office
 
 app = typer.Typer(
     name="onewindow",
@@ -21,10 +22,20 @@ views.register(app)
 
 @app.callback(invoke_without_command=True)
 def _root(ctx: typer.Context) -> None:
-    """With no command: open the workstation (the screens arrive with their own issue)."""
+    """With no command: open the workstation on this office's database."""
     context.reset()
     if ctx.invoked_subcommand is None:
-        context.get().say("cli.tui_pending")
+        open_workstation()
+
+
+def open_workstation() -> None:
+    """Run the Textual workstation (refuses clearly when no office is set up yet)."""
+    from workstation.app import build_app
+
+    with context.guarded() as ctx:
+        with ctx.read() as session:
+            local_office(session)
+        build_app(ctx.settings, engine=ctx.engine).run()
 
 
 def main() -> None:

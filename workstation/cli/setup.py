@@ -157,8 +157,10 @@ def demo(
             ctx.say(
                 "cli.demo_operator", username=username, role=ctx.text(f"role.{role}"), name=name
             )
-        if tui:
-            ctx.say("cli.tui_pending")
+    if tui:
+        from workstation.cli import open_workstation
+
+        open_workstation()
 
 
 def register(app: typer.Typer) -> None:
