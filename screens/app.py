@@ -85,6 +85,13 @@ class WorkstationApp(App[None]):
         actor = self.bench.me
         self.action_go(HOMES[actor.role])
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show (and allow) only the screen keys the operator's role may use."""
+        if action == "go":
+            actor = self.bench.actor
+            return actor is not None and parameters[0] in ALLOWED[actor.role]
+        return True
+
     def action_go(self, name: str) -> None:
         """Switch to screen ``name`` if the operator's role may use it."""
         actor = self.bench.actor
