@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class WorkScreen(Screen[None]):
     """A screen of the workstation after login; subclasses compose ``body``."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "app.go('intake')", "nav.intake", id="go-intake"),
         Binding("f3", "app.go('queue')", "nav.queue", id="go-queue"),
         Binding("f4", "app.go('case')", "nav.case", id="go-case"),

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static
 
 from screens.base import WorkScreen
 from screens.dialogs.decision import DecisionDialog, Outcome, light_text
-from workstation.catalog import load_catalog
 from workstation.errors import WorkstationError
 
 if TYPE_CHECKING:
@@ -33,12 +31,6 @@ PAGE_SIZE = 50
 """Rows in the table at once: the queue is read a page at a time, never whole."""
 
 
-@cache
-def _catalog_departments() -> dict[str, Names]:
-    # The bundled catalog names the departments; a department it does not know shows its code.
-    return {d.code: d.name for d in load_catalog().departments}
-
-
 @dataclass(frozen=True)
 class Routing:
     """Names of tasks and departments, read once from the published matters."""
@@ -46,7 +38,9 @@ class Routing:
     tasks: dict[tuple[str, str], Names]
     """(department, task code) → the task's name."""
     departments: list[str]
-    """Every department some matter routes to, in catalog order."""
+    """Every department some matter routes to, in the order they were published."""
+    department_names: dict[str, tuple[str, str]]
+    """Department code → (Chinese name, English name), as published."""
 
 
 def read_routing(bench: Workbench) -> Routing:
@@ -55,17 +49,18 @@ def read_routing(bench: Workbench) -> Routing:
     for choice in bench.matters():
         for spec in bench.matter(choice.code).tasks:
             names.setdefault((spec.department, spec.code), spec.name)
-    order = list(_catalog_departments())
+    published = bench.department_names()
+    order = list(published)
     used = {department for department, _ in names}
     ranked = sorted(used, key=lambda d: (order.index(d) if d in order else len(order), d))
-    return Routing(names, ranked)
+    return Routing(names, ranked, published)
 
 
 class QueueScreen(WorkScreen):
     """A department officer's queue (a supervisor may look at any department's)."""
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS = [
         Binding("enter", "open_task", "ui.queue.open", id="queue-open"),
         Binding("c", "claim", "ui.queue.claim", id="queue-claim"),
         Binding("f", "cycle_view", "ui.queue.filter", id="queue-filter"),
@@ -109,13 +104,14 @@ class QueueScreen(WorkScreen):
         self.department = ""
         self.view = "all"
         self.search = ""
-        self.offset = 0
+        self.first_row = 0
         self.total = 0
         self.routing: Routing | None = None
         self.rows: dict[str, Task] = {}
         """The tasks of the page shown, by task id."""
         self.lights: dict[str, str] = {}
         self._generation = 0
+        self._message = ""
 
     # ── layout ─────────────────────────────────────────────────────────────────────────
     def body(self) -> ComposeResult:
@@ -130,7 +126,7 @@ class QueueScreen(WorkScreen):
         table: DataTable[str | Text] = DataTable(
             id="queue-table", cursor_type="row", zebra_stripes=True
         )
-        for column in ("light", "due", "tracking", "task", "state", "claimed"):
+        for column in ("light", "due", "tracking", "state", "claimed", "task"):
             table.add_column(self.t(f"ui.queue.col_{column}"), key=column)
         yield table
 
@@ -160,11 +156,14 @@ class QueueScreen(WorkScreen):
 
     def on_screen_resume(self) -> None:
         """Arriving at the queue, or back from a task, shows it as it is now."""
+        super().on_screen_resume()
         self.load()
 
     def _department_name(self, code: str) -> str:
-        names = _catalog_departments()
-        return names[code].get(self.workstation.language) if code in names else code
+        names = self.routing.department_names.get(code) if self.routing else None
+        if names is None:
+            return code
+        return names[0] if self.workstation.language.startswith("zh") else names[1]
 
     def _draw_head(self) -> None:
         name = self._department_name(self.department) if self.department else "—"
@@ -179,14 +178,15 @@ class QueueScreen(WorkScreen):
             views.append(" ")
         self.query_one("#queue-views", Static).update(views)
         if self.total:
-            last = min(self.offset + self.page_size, self.total)
-            span = self.t("ui.queue.range", first=self.offset + 1, last=last, total=self.total)
+            last = min(self.first_row + self.page_size, self.total)
+            span = self.t("ui.queue.range", first=self.first_row + 1, last=last, total=self.total)
         else:
             span = self.t("ui.queue.range_empty")
         self.query_one("#queue-range", Static).update(span)
 
     def say(self, message: str | Text, *, error: bool = False) -> None:
         """One line above the table: what just happened, or why it did not."""
+        self._message = str(message)
         line = self.query_one("#queue-message", Static)
         line.set_class(error, "-error")
         line.update(message)
@@ -198,7 +198,7 @@ class QueueScreen(WorkScreen):
             self.say(self.t("ui.queue.no_department"), error=True)
             return
         self._generation += 1
-        self._fetch(self._generation, self.department, self.view, self.search, self.offset)
+        self._fetch(self._generation, self.department, self.view, self.search, self.first_row)
 
     @work(thread=True, exclusive=True, group="queue")
     def _fetch(self, generation: int, department: str, view: str, search: str, offset: int) -> None:
@@ -223,9 +223,9 @@ class QueueScreen(WorkScreen):
     def _show(self, generation: int, page: QueuePage) -> None:
         if generation != self._generation:
             return
-        if not page.tasks and page.total and self.offset:
+        if not page.tasks and page.total and self.first_row:
             # Decisions emptied the last page: go back to the page that is now the last.
-            self.offset = (page.total - 1) // self.page_size * self.page_size
+            self.first_row = (page.total - 1) // self.page_size * self.page_size
             self.load()
             return
         table = self.table
@@ -239,7 +239,8 @@ class QueueScreen(WorkScreen):
         if page.tasks:
             table.move_cursor(row=min(keep, len(page.tasks) - 1))
         self._draw_head()
-        if not page.tasks:
+        if not page.tasks and not self._message:
+            # A report of what was just done stays; otherwise say why the table is empty.
             self.say(self.t("ui.queue.empty"))
 
     def _cells(self, task: Task) -> tuple[str | Text, ...]:
@@ -251,29 +252,31 @@ class QueueScreen(WorkScreen):
         claimed = ""
         if task.claimed_by and task.claim_expires and task.claim_expires > now:
             claimed = task.claimed_by
+        # The task's name comes last: it is the longest, and the only cell that may be cut.
         return (
             light_text(self.lights.get(task.id, "none"), self.t),
             task.due_date.isoformat() if task.due_date else "—",
             task.tracking_no,
-            name.get(language) if name else task.task_code,
             self.t(f"state.{task.state}"),
             claimed,
+            name.get(language) if name else task.task_code,
         )
 
     # ── actions ────────────────────────────────────────────────────────────────────────
     def action_page(self, step: int) -> None:
         """The next (``1``) or previous (``-1``) page."""
-        offset = self.offset + step * self.page_size
+        offset = self.first_row + step * self.page_size
         if offset < 0 or offset >= self.total:
-            self.bell()
+            self.app.bell()
             return
-        self.offset = offset
+        self.first_row = offset
         self.table.move_cursor(row=0)
         self.load()
 
     def action_view(self, view: str) -> None:
         """Show one filter of the queue, from its first page."""
-        self.view, self.offset = view, 0
+        self.view, self.first_row = view, 0
+        self.say("")
         self._draw_head()
         self.load()
 
@@ -287,7 +290,8 @@ class QueueScreen(WorkScreen):
 
     @on(Input.Submitted, "#queue-search")
     def _searched(self) -> None:
-        self.search, self.offset = self.search_box.value.strip(), 0
+        self.search, self.first_row = self.search_box.value.strip(), 0
+        self.say("")
         self.table.focus()
         self.load()
 
@@ -297,12 +301,13 @@ class QueueScreen(WorkScreen):
         self.search_box.value = ""
         self.table.focus()
         if had:
-            self.search, self.offset = "", 0
+            self.search, self.first_row = "", 0
+            self.say("")
             self.load()
 
     def show_department(self, department: str) -> None:
         """Look at ``department``'s queue (the services refuse one the operator may not see)."""
-        self.department, self.offset = department, 0
+        self.department, self.first_row = department, 0
         self.say("")
         self._draw_head()
         self.load()
@@ -310,7 +315,7 @@ class QueueScreen(WorkScreen):
     def action_switch_department(self) -> None:
         """The operator's next department."""
         if len(self.departments) < 2:
-            self.bell()
+            self.app.bell()
             return
         index = (
             self.departments.index(self.department) if self.department in self.departments else -1
@@ -327,6 +332,12 @@ class QueueScreen(WorkScreen):
             return None
         key = self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
         return self.rows.get(str(key))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Claiming is offered to officers only (a supervisor reads the queue)."""
+        if action == "claim":
+            return self.bench.me.may("decide")
+        return True
 
     def action_claim(self) -> None:
         """Claim the task under the cursor."""

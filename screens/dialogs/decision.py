@@ -56,6 +56,8 @@ class Outcome:
     """End of the claim (HH:MM), for ``claimed``."""
 
 
+DECIDING = frozenset({"claim", "approve", "reject", "supplement"})
+"""Actions only an officer is offered."""
 ERROR_SLOTS = ("permit", "reason", "materials", "form")
 """Where an error can appear: beside the permit number, the reason, the materials, or below."""
 
@@ -99,13 +101,20 @@ class DecisionDialog(ModalScreen[Outcome | None]):
             padding: 0 1;
         }
         #decision-title { text-style: bold; }
-        #decision-body { height: 1fr; }
+        #decision-summary { height: 1fr; min-height: 3; }
+        #decision-form { height: auto; border-top: solid $primary-muted; }
         .decision-section { text-style: bold; margin-top: 1; }
+        #decision-form .decision-section { margin-top: 0; }
+        #decision-form Input { border: none; height: 1; padding: 0 1; background: $boost; }
+        #decision-form Input:focus { background: $primary 30%; }
         .decision-error { color: $error; height: auto; }
-        #decision-materials { height: auto; max-height: 8; }
+        .decision-error.-empty { display: none; }
+        #decision-materials { height: auto; max-height: 6; border: none; padding: 0; }
+        #decision-materials:focus { background-tint: $primary 10%; }
         #decision-status { height: auto; }
     }
     """
+    """Scoped to the dialog; the summary scrolls, the form below it always shows."""
 
     def __init__(
         self,
@@ -152,7 +161,7 @@ class DecisionDialog(ModalScreen[Outcome | None]):
             yield Static(
                 self.t("ui.queue.decision.title", task=self.task_row.id), id="decision-title"
             )
-            with VerticalScroll(id="decision-body"):
+            with VerticalScroll(id="decision-summary"):
                 yield Static(
                     self.t(
                         "ui.queue.decision.matter",
@@ -170,6 +179,7 @@ class DecisionDialog(ModalScreen[Outcome | None]):
                 if others:
                     yield Label(self.t("ui.queue.decision.others"), classes="decision-section")
                     yield Static(self._others_text(others), id="decision-others")
+            with Vertical(id="decision-form"):
                 if spec.permit is not None:
                     yield Label(
                         self.t("ui.queue.decision.permit", permit=spec.permit.get(language)),
@@ -180,24 +190,34 @@ class DecisionDialog(ModalScreen[Outcome | None]):
                     yield Static(
                         self.t("ui.queue.decision.permit_none"), classes="decision-section"
                     )
-                yield Static("", id="decision-permit-error", classes="decision-error")
+                yield self._error_line("permit")
                 yield Label(self.t("ui.queue.decision.reason"), classes="decision-section")
                 yield Input(id="decision-reason", max_length=500)
-                yield Static("", id="decision-reason-error", classes="decision-error")
+                yield self._error_line("reason")
                 yield Label(self.t("ui.queue.decision.pick"), classes="decision-section")
                 yield SelectionList[str](
                     *[(m.name.get(language), m.code) for m in self.matter.materials],
                     id="decision-materials",
                 )
-                yield Static("", id="decision-materials-error", classes="decision-error")
-            yield Static("", id="decision-form-error", classes="decision-error")
-            yield Static("", id="decision-status")
+                yield self._error_line("materials")
+                yield self._error_line("form")
+                yield Static("", id="decision-status")
         yield Footer()
 
     def on_mount(self) -> None:
         """Start in the first field of the form."""
+        self.workstation.apply_preferences(self)
         first = self.query("#decision-permit").first(Input) if self._has_permit() else None
         (first or self.query_one("#decision-reason", Input)).focus()
+
+    @staticmethod
+    def _error_line(slot: str) -> Static:
+        return Static("", id=f"decision-{slot}-error", classes="decision-error -empty")
+
+    def _show_error(self, slot: str, message: str) -> None:
+        line = self.query_one(f"#decision-{slot}-error", Static)
+        line.update(message)
+        line.set_class(not message, "-empty")
 
     def _has_permit(self) -> bool:
         return bool(self.query("#decision-permit"))
@@ -296,7 +316,7 @@ class DecisionDialog(ModalScreen[Outcome | None]):
 
     def _clear_errors(self) -> None:
         for slot in ERROR_SLOTS:
-            self.query_one(f"#decision-{slot}-error", Static).update("")
+            self._show_error(slot, "")
 
     def _start(self, kind: str) -> None:
         if self._busy:
@@ -344,7 +364,7 @@ class DecisionDialog(ModalScreen[Outcome | None]):
         self.query_one("#decision-status", Static).update("")
         if slot == "permit" and not self._has_permit():
             slot = "form"
-        self.query_one(f"#decision-{slot}-error", Static).update(message)
+        self._show_error(slot, message)
         target = {
             "permit": "#decision-permit",
             "reason": "#decision-reason",
@@ -365,6 +385,10 @@ class DecisionDialog(ModalScreen[Outcome | None]):
         )
 
     # ── actions ────────────────────────────────────────────────────────────────────────
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A supervisor reads the task but is not offered the decisions (the services agree)."""
+        return action not in DECIDING or self.workstation.bench.me.may("decide")
+
     def action_claim(self) -> None:
         """Claim the task for the settings' lease."""
         self._start("claimed")
