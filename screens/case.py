@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -41,6 +42,13 @@ def event_checks(bench: Workbench, events: Sequence[Event]) -> dict[int, bool]:
     if callable(checker):
         return dict(checker(events))
     return {e.id: sha256_hex(e.payload) == e.hash for e in events if e.id is not None}
+
+
+def office_time(value: datetime, now: datetime) -> str:
+    """A stored time in the office's time zone (a naive value from the database is UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return f"{value.astimezone(now.tzinfo):%Y-%m-%d %H:%M}"
 
 
 class CaseDialog(ModalScreen[Any]):
@@ -188,6 +196,7 @@ class CaseScreen(WorkScreen):
         self._matter: Matter | None = None
         self._checks: dict[int, bool] = {}
         self._revealed = False
+        self._dialog = False
 
     # ── layout ──────────────────────────────────────────────────────────────────────────
     def body(self) -> ComposeResult:
@@ -203,7 +212,7 @@ class CaseScreen(WorkScreen):
             yield Label(t("ui.case.materials"), classes="case-section")
             yield self._table("case-materials", "material", "material_status", "promised")
             yield Label(t("ui.case.tasks"), classes="case-section")
-            yield self._table("case-tasks", "task", "state", "waits", "due", "decided", "permit")
+            yield self._table("case-tasks", "task", "state", "due", "decided", "permit", "waits")
             yield Label(t("ui.case.timeline"), classes="case-section")
             yield self._table("case-events", "seq", "time", "type", "actor", "verified")
 
@@ -217,7 +226,15 @@ class CaseScreen(WorkScreen):
         """Status bar; the cursor waits in the number field."""
         super().on_mount()
         self.query_one("#case-body").display = False
+        self.query_one("#case-message").display = False
         self.query_one("#case-number", Input).focus()
+
+    def on_screen_resume(self) -> None:
+        """Coming back (F4) re-reads the open case: departments may have acted meanwhile."""
+        if self._dialog:
+            self._dialog = False  # back from a dialog: its action reloads the case itself
+        elif self._view is not None:
+            self._load(self._view.application.tracking_no)
 
     # ── opening a case ──────────────────────────────────────────────────────────────────
     @on(Input.Submitted, "#case-number")
@@ -229,6 +246,7 @@ class CaseScreen(WorkScreen):
         try:
             number = tracking.normalise(event.value)
         except WorkstationError as error:
+            self._forget()
             error_line.update(self.explain(error))
             return
         error_line.update(self.t("ui.case.loading"))
@@ -252,15 +270,31 @@ class CaseScreen(WorkScreen):
         self._view, self._matter = message.view, message.matter
         self._checks = message.checks
         self.query_one("#case-lookup-error", Static).update("")
-        self.query_one("#case-message", Static).update(message.note)
+        self._say(message.note)
         self.query_one("#case-body").display = True
         self._show()
         self.refresh_bindings()
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
-        target = "#case-lookup-error" if message.lookup else "#case-message"
-        self.query_one(target, Static).update(Text(self.explain(message.error), style="bold red"))
+        text = Text(self.explain(message.error), style="bold red")
+        if message.lookup:
+            self._forget()
+            self.query_one("#case-lookup-error", Static).update(text)
+        else:
+            self._say(text)
+
+    def _forget(self) -> None:
+        """Hide the case shown before, so no action can apply to it by mistake."""
+        self._view = None
+        self.query_one("#case-body").display = False
+        self.refresh_bindings()
+
+    def _say(self, message: str | Text) -> None:
+        """Report the last action's outcome (or refusal) just above the case details."""
+        line = self.query_one("#case-message", Static)
+        line.update(message)
+        line.display = bool(str(message))
 
     # ── showing it ──────────────────────────────────────────────────────────────────────
     def _show(self) -> None:
@@ -287,13 +321,15 @@ class CaseScreen(WorkScreen):
             due.append(" " + t("ui.case.estimated"), "yellow")
         grid.add_row(t("ui.case.due"), due)
         accepted = t(
-            "ui.case.accepted_value", at=f"{app.accepted_at:%Y-%m-%d %H:%M}", by=app.accepted_by
+            "ui.case.accepted_value",
+            at=office_time(app.accepted_at, self.bench.now()),
+            by=app.accepted_by,
         )
         grid.add_row(t("ui.case.accepted"), accepted)
         grid.add_row(t("ui.case.applicant"), person.name)
         shown = self._revealed
         id_text = Text(person.id_number if shown else mask_id(person.id_number))
-        if not shown:
+        if not shown and self.check_action("reveal", ()):
             id_text.append(" " + t("ui.case.masked"), "dim")
         grid.add_row(t("ui.case.id_number"), id_text)
         phone = person.phone if shown else mask_phone(person.phone)
@@ -343,10 +379,10 @@ class CaseScreen(WorkScreen):
             table.add_row(
                 self._task_name(task.task_code),
                 self.t(f"state.{task.state}"),
-                waits,
                 task.due_date.isoformat() if task.due_date else "",
                 task.decided_by or "",
                 task.permit_no,
+                waits,
                 key=task.id,
             )
 
@@ -450,7 +486,11 @@ class CaseScreen(WorkScreen):
         if len(choices) == 1:
             then(choices[0][0])
         elif choices:
-            self.app.push_screen(ChoiceDialog(title, choices), then)
+            self._ask(ChoiceDialog(title, choices), then)
+
+    def _ask(self, dialog: CaseDialog, then: Callable[[Any], None]) -> None:
+        self._dialog = True
+        self.app.push_screen(dialog, then)
 
     def action_deliver(self) -> None:
         """出件: hand the result over (refused while materials are owed)."""
@@ -471,7 +511,7 @@ class CaseScreen(WorkScreen):
                 note = self.t("ui.case.rated", score=score)
                 self._act(lambda: self.bench.rate(number, score, comment), note)
 
-        self.app.push_screen(RatingDialog(self.t("ui.case.rate_title")), record)
+        self._ask(RatingDialog(self.t("ui.case.rate_title")), record)
 
     def action_withdraw(self) -> None:
         """撤回: the applicant withdraws, with a reason."""
@@ -483,7 +523,7 @@ class CaseScreen(WorkScreen):
                 note = self.t("ui.case.withdrawn", tracking_no=number)
                 self._act(lambda: self.bench.withdraw(number, reason), note)
 
-        self.app.push_screen(ReasonDialog(self.t("ui.case.withdraw_title")), record)
+        self._ask(ReasonDialog(self.t("ui.case.withdraw_title")), record)
 
     def action_back(self) -> None:
         """Back to the number field, to open another case."""
