@@ -6,7 +6,7 @@ runs the service in its own transaction with the office clock, and hands back pl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -220,19 +220,21 @@ class Workbench:
         with reading(self.engine) as session:
             return cases.case_view(session, actor=self.me, tracking_no=tracking_no)
 
-    def event_checks(self, events: list[Event]) -> dict[int, bool]:
-        """For each event id: does its hash match and its signature verify with its signer's key?"""
+    def event_checks(self, events: Sequence[Event]) -> dict[int, bool]:
+        """Event id → its hash matches its bytes and its signer's registered key verifies it."""
         with reading(self.engine) as session:
             keys = {
-                o.key_id: bytes.fromhex(o.public_key) for o in session.scalars(select(Operator))
+                o.key_id: (o.username, bytes.fromhex(o.public_key))
+                for o in session.scalars(select(Operator))
             }
         checks: dict[int, bool] = {}
         for event in events:
-            public = keys.get(event.key_id)
+            signer = keys.get(event.key_id)
             checks[event.id or 0] = (
-                public is not None
+                signer is not None
+                and signer[0] == event.actor
                 and sha256_hex(event.payload) == event.hash
-                and verify_signature(public, event.signature, event.payload)
+                and verify_signature(signer[1], event.signature, event.payload)
             )
         return checks
 
