@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from screens.base import WorkScreen
 from screens.keys import localise_bindings
@@ -33,15 +34,16 @@ REFRESH_SECONDS = 30.0
 """How often the figures refresh by themselves."""
 NONE = "—"
 """What an empty cell shows."""
+DEPARTMENT_WIDTH = 22
+"""Cells for "code name" in the department table (long names end in an ellipsis)."""
 
 
 def department_names(bench: Workbench, language: str) -> dict[str, str]:
-    """Department code → name in ``language``, once the workbench offers ``department_names``."""
-    names = getattr(bench, "department_names", None)
-    if not callable(names):
-        return {}
-    found: dict[str, tuple[str, str]] = names()
-    return {code: zh if language.startswith("zh") else en for code, (zh, en) in found.items()}
+    """Department code → name in ``language``."""
+    return {
+        code: zh if language.startswith("zh") else en
+        for code, (zh, en) in bench.department_names().items()
+    }
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Figures:
     matters: dict[str, str]
     """Matter code → name in the operator's language."""
     departments: dict[str, str]
-    """Department code → name (empty until the workbench can say)."""
+    """Department code → name in the operator's language."""
     now: datetime
 
 
@@ -63,29 +65,7 @@ class OfficerPicker(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "ui.dashboard.pick.cancel", id="pick-cancel"),
     ]
-    """Enter picks (the option list's own key), Esc goes back."""
-    DEFAULT_CSS = """
-    OfficerPicker {
-        align: center middle;
-    }
-    OfficerPicker > Vertical {
-        width: 60;
-        max-width: 90%;
-        height: auto;
-        max-height: 80%;
-        padding: 1 2;
-        border: round $primary;
-        background: $surface;
-    }
-    OfficerPicker #pick-list {
-        height: auto;
-        max-height: 12;
-    }
-    OfficerPicker #pick-hint {
-        color: $text-muted;
-        margin-top: 1;
-    }
-    """
+    """Enter picks (the option list's own key), Esc goes back; styled in dashboard.tcss."""
 
     def __init__(self, task: Task, officers: list[tuple[str, str]], language: str) -> None:
         super().__init__()
@@ -143,26 +123,19 @@ class DashboardScreen(WorkScreen):
     """Refresh now; reassign or release the task selected in the oldest-tasks list."""
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
         (0, "-narrow"),
-        (100, "-wide"),
+        (100, "-medium"),
+        (150, "-wide"),
     ]
-    """Below 100 columns the two lists stack instead of standing side by side."""
+    """From 150 columns the two lists stand side by side; below 100 everything tightens."""
 
-    class Loaded(Message):
-        """A worker read the figures."""
+    class Read(Message):
+        """A worker's read: the figures, or ``denied``, or an ``error`` sentence."""
 
-        def __init__(self, figures: Figures) -> None:
+        def __init__(self, figures: Figures | None, denied: bool = False, error: str = "") -> None:
             super().__init__()
             self.figures = figures
-
-    class Denied(Message):
-        """The operator's role may not see supervision figures."""
-
-    class Failed(Message):
-        """Reading the figures failed; ``text`` says why, in the operator's language."""
-
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+            self.denied = denied
+            self.error = error
 
     class Acted(Message):
         """A reassign or release finished: ``text`` to show, or ``error`` to explain."""
@@ -186,47 +159,45 @@ class DashboardScreen(WorkScreen):
         yield Static(t("ui.dashboard.denied_title"), id="dash-notice")
         with Vertical(id="dash-figures"):
             yield Static(t("ui.dashboard.loading"), id="dash-title")
-            departments: DataTable[str | Text] = DataTable(
-                id="dash-departments", cursor_type="row", zebra_stripes=True
+            yield self._table(
+                "dash-departments",
+                "department",
+                "backlog",
+                "overdue",
+                "due_soon",
+                "waiting_supplement",
+                "decided",
+                "average",
+                first_width=DEPARTMENT_WIDTH,
             )
-            departments.add_columns(
-                t("ui.dashboard.department"),
-                t("ui.dashboard.backlog"),
-                t("ui.dashboard.overdue"),
-                t("ui.dashboard.due_soon"),
-                t("ui.dashboard.waiting_supplement"),
-                t("ui.dashboard.decided"),
-                t("ui.dashboard.average"),
-            )
-            yield departments
             yield Static("", id="dash-throughput-label")
             yield Sparkline([], id="dash-throughput")
             with Horizontal(id="dash-lists"):
                 with Vertical(id="dash-overdue-box"):
                     yield Static("", id="dash-overdue-title", classes="dash-heading")
-                    overdue: DataTable[str | Text] = DataTable(id="dash-overdue", cursor_type="row")
-                    overdue.add_columns(
-                        t("ui.dashboard.tracking_no"),
-                        t("ui.dashboard.matter"),
-                        t("ui.dashboard.promised"),
-                        t("ui.dashboard.late_days"),
+                    yield self._table(
+                        "dash-overdue", "tracking_no", "matter", "promised", "late_days"
                     )
-                    yield overdue
                 with Vertical(id="dash-oldest-box"):
                     yield Static(
-                        t("ui.dashboard.oldest_title"), id="dash-oldest-title", classes="dash-heading"
+                        t("ui.dashboard.oldest_title"),
+                        id="dash-oldest-title",
+                        classes="dash-heading",
                     )
-                    oldest: DataTable[str | Text] = DataTable(id="dash-oldest", cursor_type="row")
-                    oldest.add_columns(
-                        t("ui.dashboard.task"),
-                        t("ui.dashboard.department"),
-                        t("ui.dashboard.state"),
-                        t("ui.dashboard.opened"),
-                        t("ui.dashboard.due"),
-                        t("ui.dashboard.claimed"),
+                    yield self._table(
+                        "dash-oldest", "task", "department", "state", "opened", "due", "claimed"
                     )
-                    yield oldest
         yield Static("", id="dash-message")
+
+    def _table(
+        self, id: str, *columns: str, first_width: int | None = None
+    ) -> DataTable[str | Text]:
+        """A row-cursor table whose column labels are ``ui.dashboard.<column>`` messages."""
+        table: DataTable[str | Text] = DataTable(id=id, cursor_type="row", zebra_stripes=True)
+        first, *rest = columns
+        table.add_column(self.t(f"ui.dashboard.{first}"), width=first_width)
+        table.add_columns(*(self.t(f"ui.dashboard.{column}") for column in rest))
+        return table
 
     @property
     def departments_table(self) -> DataTable[str | Text]:
@@ -252,6 +223,10 @@ class DashboardScreen(WorkScreen):
     def message(self) -> Static:
         """The line under everything: results of actions, errors."""
         return self.query_one("#dash-message", Static)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Once the figures are refused, the dashboard's own keys leave the footer."""
+        return not (self.denied and action in ("refresh", "reassign", "release"))
 
     # ── reading ──────────────────────────────────────────────────────────────────────────
     def on_mount(self) -> None:
@@ -287,55 +262,94 @@ class DashboardScreen(WorkScreen):
                 bench.now(),
             )
         except PermissionDenied:
-            self.post_message(self.Denied())
+            message = self.Read(None, denied=True)
         except WorkstationError as error:
-            self.post_message(self.Failed(error.message(language)))
+            message = self.Read(None, error=error.message(language))
         else:
-            self.post_message(self.Loaded(figures))
+            message = self.Read(figures)
+        # A newer read replaced this one while it ran: its figures would be stale.
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
 
-    @on(Denied)
-    def _denied(self) -> None:
-        # Landing here is the app's choice, not the operator's attempt: no refusal is audited.
-        self.denied = True
-        self.figures = None
-        notice = self.query_one("#dash-notice", Static)
-        notice.update(self.t("ui.dashboard.denied", role=f"role.{self.bench.me.role}"))
-        self.add_class("-denied")
-
-    @on(Failed)
-    def _failed(self, event: Failed) -> None:
-        self.message.update(Text(event.text, style="bold red"))
-
-    @on(Loaded)
-    def _loaded(self, event: Loaded) -> None:
-        self.figures = event.figures
-        self._show(event.figures)
+    @on(Read)
+    def _read(self, event: Read) -> None:
+        if event.figures is not None:
+            self.figures = event.figures
+            self._show(event.figures)
+        elif event.denied:
+            # Landing here is the app's choice, not the operator's attempt: nothing is audited.
+            self.denied = True
+            role = f"role.{self.bench.me.role}"
+            self.query_one("#dash-notice", Static).update(self.t("ui.dashboard.denied", role=role))
+            self.add_class("-denied")
+            self.refresh_bindings()
+        else:
+            self.message.update(Text(event.error, style="bold red"))
 
     def _show(self, figures: Figures) -> None:
-        t, view = self.t, figures.overview
-        today = figures.now.date()
+        view, now = figures.overview, figures.now
         self.query_one("#dash-title", Static).update(
-            t("ui.dashboard.title", time=f"{figures.now:%Y-%m-%d %H:%M}")
+            self.t("ui.dashboard.title", time=f"{now:%Y-%m-%d %H:%M}")
         )
-        table = self.departments_table
         with self.app.batch_update():
-            row = table.cursor_row
-            table.clear()
-            for load in view.departments:
-                table.add_row(
-                    self._department(load.department, figures),
-                    _count(load.backlog),
-                    _count(load.overdue, "bold red"),
-                    _count(load.due_soon, "yellow"),
-                    _count(load.waiting_supplement),
-                    _count(load.decided),
-                    Text(NONE if load.average_days is None else f"{load.average_days:.1f}"),
-                    key=load.department,
-                )
-            table.move_cursor(row=row)
+            _refill(
+                self.departments_table,
+                [
+                    (
+                        load.department,
+                        [
+                            Text(
+                                self._department(load.department, figures),
+                                no_wrap=True,
+                                overflow="ellipsis",
+                            ),
+                            _count(load.backlog),
+                            _count(load.overdue, "bold red"),
+                            _count(load.due_soon, "yellow"),
+                            _count(load.waiting_supplement),
+                            _count(load.decided),
+                            NONE if load.average_days is None else f"{load.average_days:.1f}",
+                        ],
+                    )
+                    for load in view.departments
+                ],
+            )
             self._show_throughput(view.throughput)
-            self._show_overdue(figures, today)
-            self._show_oldest(figures)
+            _refill(
+                self.overdue_table,
+                [
+                    (
+                        application.tracking_no,
+                        [
+                            application.tracking_no,
+                            figures.matters.get(application.matter_code, application.matter_code),
+                            _day(application.due_date, now),
+                            _late(application.due_date, now.date()),
+                        ],
+                    )
+                    for application in figures.overdue
+                ],
+            )
+            self.query_one("#dash-overdue-title", Static).update(
+                self.t("ui.dashboard.overdue_title", count=len(figures.overdue))
+            )
+            _refill(
+                self.oldest_table,
+                [
+                    (
+                        task.id,
+                        [
+                            task.id,
+                            task.department_code,
+                            self.t(f"state.{task.state}"),
+                            _day(task.opened_at, now),
+                            _due(task, now.date()),
+                            self._holder(task, now),
+                        ],
+                    )
+                    for task in view.oldest
+                ],
+            )
 
     def _department(self, code: str, figures: Figures) -> str:
         name = figures.departments.get(code)
@@ -347,51 +361,10 @@ class DashboardScreen(WorkScreen):
         average = f"{total / len(counts):.1f}" if counts else "0"
         first = f"{throughput[0][0]:%m-%d}" if throughput else NONE
         last = f"{throughput[-1][0]:%m-%d}" if throughput else NONE
-        self.throughput_label.update(
-            self.t(
-                "ui.dashboard.throughput",
-                days=len(counts),
-                total=total,
-                average=average,
-                first=first,
-                last=last,
-            )
-        )
+        params = {"days": len(counts), "total": total, "average": average}
+        label = self.t("ui.dashboard.throughput", first=first, last=last, **params)
+        self.throughput_label.update(label)
         self.query_one("#dash-throughput", Sparkline).data = [float(n) for n in counts]
-
-    def _show_overdue(self, figures: Figures, today: date) -> None:
-        table = self.overdue_table
-        row = table.cursor_row
-        table.clear()
-        for application in figures.overdue:
-            due = application.due_date
-            table.add_row(
-                application.tracking_no,
-                figures.matters.get(application.matter_code, application.matter_code),
-                f"{due:%m-%d}" if due else NONE,
-                Text(str((today - due).days) if due else NONE, style="bold red"),
-                key=application.tracking_no,
-            )
-        table.move_cursor(row=row)
-        self.query_one("#dash-overdue-title", Static).update(
-            self.t("ui.dashboard.overdue_title", count=len(figures.overdue))
-        )
-
-    def _show_oldest(self, figures: Figures) -> None:
-        table = self.oldest_table
-        row = table.cursor_row
-        table.clear()
-        for task in figures.overview.oldest:
-            table.add_row(
-                task.id,
-                self._department(task.department_code, figures),
-                self.t(f"state.{task.state}"),
-                f"{task.opened_at.astimezone(figures.now.tzinfo):%m-%d}" if task.opened_at else NONE,
-                _due(task, figures.now.date()),
-                self._holder(task, figures.now),
-                key=task.id,
-            )
-        table.move_cursor(row=row)
 
     def _holder(self, task: Task, now: datetime) -> str:
         if not task.claimed_by:
@@ -404,14 +377,15 @@ class DashboardScreen(WorkScreen):
     def _selected_task(self) -> Task | None:
         """The task under the cursor of the oldest-tasks list, or None (with a hint)."""
         table = self.oldest_table
-        if self.figures is None or table.row_count == 0:
+        if self.figures is None or table.row_count == 0 or not table.has_focus:
+            # Never act on a row the operator has not deliberately chosen.
+            table.focus()
             self.message.update(self.t("ui.dashboard.no_task"))
             self.app.bell()
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         task = next((x for x in self.figures.overview.oldest if x.id == key), None)
-        if task is None:
-            self.message.update(self.t("ui.dashboard.no_task"))
+        self.message.update("" if task else self.t("ui.dashboard.no_task"))
         return task
 
     def action_reassign(self) -> None:
@@ -448,7 +422,9 @@ class DashboardScreen(WorkScreen):
         try:
             if kind == "reassign":
                 bench.reassign(task_id, username)
-                text = self.t("ui.dashboard.reassigned", task=task_id, username=username, name=label)
+                text = self.t(
+                    "ui.dashboard.reassigned", task=task_id, username=username, name=label
+                )
             else:
                 bench.release(task_id)
                 text = self.t("ui.dashboard.released", task=task_id, department=label)
@@ -468,8 +444,8 @@ class DashboardScreen(WorkScreen):
 
 
 def _count(value: int, style: str = "") -> Text:
-    """A right-aligned figure, coloured only when it is not zero."""
-    return Text(str(value), style=style if value else "", justify="right")
+    """A figure, coloured only when it is not zero."""
+    return Text(str(value), style=style if value else "")
 
 
 def _due(task: Task, today: date) -> Text:
@@ -478,3 +454,27 @@ def _due(task: Task, today: date) -> Text:
         return Text(NONE)
     late = task.state == "open" and task.due_date < today
     return Text(f"{task.due_date:%m-%d}", style="bold red" if late else "")
+
+
+def _day(moment: date | None, now: datetime) -> str:
+    """The month and day of ``moment`` (a time is shown in the office's time zone)."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(now.tzinfo)
+    return f"{moment:%m-%d}" if moment else NONE
+
+
+def _late(due: date | None, today: date) -> Text:
+    """Calendar days past ``due``."""
+    return Text(str((today - due).days) if due else NONE, style="bold red")
+
+
+def _refill(table: DataTable[str | Text], rows: list[tuple[str, list[str | Text]]]) -> None:
+    """Replace the rows of ``table``, keeping the cursor on the same key if it is still there."""
+    kept = None
+    if table.row_count:
+        kept = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if kept is not None and kept in table.rows:
+        table.move_cursor(row=table.get_row_index(kept))
