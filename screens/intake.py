@@ -14,7 +14,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Checkbox, DataTable, Input, Label, OptionList, Select, Static
+from textual.widgets import (
+    Checkbox,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    OptionList,
+    Select,
+    Static,
+)
 from textual.widgets.option_list import Option
 
 from models import Applicant
@@ -31,7 +40,7 @@ from workstation.identity import (
     parse_org_code,
     parse_person_id,
 )
-from workstation.receipt import Receipt, print_receipt, qr_lines, receipt_text, save_receipt
+from workstation.receipt import WIDTH, Receipt, print_receipt, qr_lines, receipt_text, save_receipt
 from workstation.services.applicants import ApplicantInput
 from workstation.services.intake import FanOut, IntakeRequest
 from workstation.workbench import MatterChoice
@@ -61,11 +70,16 @@ class ReceiptScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """The receipt text, its QR code and what happened to the file."""
         with VerticalScroll(id="receipt"):
-            yield Static(
-                Text(receipt_text(self.receipt, self.language, qr=False)), id="receipt-text"
-            )
+            yield Static("", id="receipt-text")
             yield Static(Text("\n".join(qr_lines(self.receipt.tracking_no))), id="receipt-qr")
             yield Static(Text(self.note), id="receipt-note")
+        yield Footer()
+
+    def on_resize(self, event: Resize) -> None:
+        """The printer's 80 columns, or fewer on a narrow terminal (border and scrollbar)."""
+        width = max(40, min(WIDTH, event.size.width - 8))
+        text = receipt_text(self.receipt, self.language, qr=False, width=width)
+        self.query_one("#receipt-text", Static).update(Text(text))
 
     async def action_dismiss(self, result: None = None) -> None:
         """Close the receipt."""
@@ -97,6 +111,8 @@ class IntakeScreen(WorkScreen):
         self._found: list[Applicant] = []
         self._matters: list[MatterChoice] = []
         self._revealed = False
+        self._notes: dict[str, tuple[str, bool]] = {}
+        self._found_for = ""
 
     # ── layout ──────────────────────────────────────────────────────────────────────────
     def body(self) -> ComposeResult:
@@ -120,25 +136,25 @@ class IntakeScreen(WorkScreen):
                 yield OptionList(id="matters")
                 yield Static("", id="matter-note", classes="note")
             with VerticalScroll(id="intake-right"):
+                yield Static(t("ui.intake.fanout"), classes="section")
+                yield DataTable(id="fanout", cursor_type="none", show_cursor=False)
+                yield Static("", id="fanout-note", classes="note")
                 yield Static(t("ui.intake.materials"), classes="section")
                 yield Vertical(id="materials")
                 yield Static("", id="materials-note", classes="note")
                 yield Static(t("ui.intake.form"), classes="section")
                 yield Vertical(id="form")
-                yield Static(t("ui.intake.fanout"), classes="section")
-                yield DataTable(id="fanout", cursor_type="none", show_cursor=False)
-                yield Static("", id="fanout-note", classes="note")
         yield Static("", id="general-note", classes="note")
 
     def on_mount(self) -> None:
         """Status bar, the fan-out columns, every matter, focus on the search."""
         super().on_mount()
         table = self.query_one("#fanout", DataTable)
-        for key in ("col_task", "col_department", "col_start", "col_due"):
+        for key in ("col_task", "col_due", "col_start", "col_department"):
             table.add_column(self.t(f"ui.intake.{key}"), key=key)
         self._matters = self.bench.matters()
         self._filter_matters("")
-        self._show_found([])
+        self.query_one("#found", OptionList).display = False
         self.query_one("#find", Input).focus()
 
     def on_resize(self, event: Resize) -> None:
@@ -146,9 +162,14 @@ class IntakeScreen(WorkScreen):
         self.set_class(event.size.width < WIDE, "-narrow")
 
     def _note(self, name: str, text: str = "", *, error: bool = True) -> None:
+        """Say ``text`` under the field ``name`` (an error unless ``error`` is False)."""
+        if self._notes.get(name) == (text, error):
+            return  # an unchanged note costs no layout (this runs on every keystroke)
+        self._notes[name] = (text, error)
         note = self.query_one(f"#{name}-note", Static)
         note.update(Text(text))
         note.set_class(error and bool(text), "-error")
+        note.display = bool(text)
 
     def _input(self, name: str) -> Input:
         return self.query_one(f"#{name}", Input)
@@ -165,24 +186,36 @@ class IntakeScreen(WorkScreen):
         except WorkstationError as error:
             self.app.call_from_thread(self._note, "general", self.explain(error))
             return
-        self.app.call_from_thread(self._show_found, found)
+        self.app.call_from_thread(self._show_found, found, text)
 
-    def _show_found(self, found: list[Applicant]) -> None:
+    def _show_found(self, found: list[Applicant], text: str) -> None:
+        if text != self._input("find").value:
+            return  # the answer to a search the clerk has typed past
+        self._found_for = text
+        if found or self._found:  # (typing on while nobody matches redraws nothing)
+            options = self.query_one("#found", OptionList)
+            options.clear_options()
+            options.add_options(
+                Option(Text(f"{a.name}  {mask_id(a.id_number)}  {mask_phone(a.phone)}"))
+                for a in found
+            )
+            options.display = bool(found)
+            if found:
+                options.highlighted = 0
         self._found = found
-        options = self.query_one("#found", OptionList)
-        options.clear_options()
-        options.add_options(
-            Option(Text(f"{a.name}  {mask_id(a.id_number)}  {mask_phone(a.phone)}")) for a in found
-        )
-        options.display = bool(found)
-        if found:
-            options.highlighted = 0
-        text = self._input("find").value.strip()
-        note = "" if not text else self.t("ui.intake.found", count=len(found))
+        note = self.t("ui.intake.found", count=len(found)) if found else ""
+        if self._input("find").value.strip() and not found:
+            note = self.t("ui.intake.found_none")
         self._note("found", note, error=False)
 
     @on(Input.Submitted, "#find")
     def _find_submitted(self, event: Input.Submitted) -> None:
+        if event.value != self._found_for:  # Enter came before the search: search now
+            try:
+                self._show_found(self.bench.find_applicants(event.value), event.value)
+            except WorkstationError as error:
+                self._note("general", self.explain(error))
+                return
         highlighted = self.query_one("#found", OptionList).highlighted
         if self._found and highlighted is not None:
             self._pick(self._found[highlighted])
@@ -228,7 +261,7 @@ class IntakeScreen(WorkScreen):
         """Reveal only makes sense for a stored applicant."""
         if action == "reveal":
             return (self.stored is not None and not self._revealed) or None
-        return True
+        return super().check_action(action, parameters)
 
     def _kind(self) -> str:
         if self.stored is not None:
@@ -295,6 +328,7 @@ class IntakeScreen(WorkScreen):
         self._note("phone")
 
     @on(Input.Submitted, ".row Input")
+    @on(Input.Submitted, ".promise")
     def _next_field(self) -> None:
         self.focus_next()
 
@@ -349,8 +383,7 @@ class IntakeScreen(WorkScreen):
             error=False,
         )
         materials, form = self.query_one("#materials"), self.query_one("#form")
-        await materials.remove_children()
-        await form.remove_children()
+        await self._clear_lists()
         await materials.mount_all(self._material_row(m) for m in matter.materials)
         await form.mount_all(self._field_row(f) for f in matter.fields)
         self._note("materials")
@@ -402,6 +435,24 @@ class IntakeScreen(WorkScreen):
             classes="field",
         )
 
+    @on(Input.Blurred, "#form Input")
+    def _field_blurred(self, event: Input.Blurred) -> None:
+        """A date is checked as soon as the clerk leaves it (the rest on submit)."""
+        code = (event.input.id or "").removeprefix("field-")
+        spec = (
+            next((f for f in self.matter.fields if f.code == code), None) if self.matter else None
+        )
+        if spec is None or spec.kind != "date":
+            return
+        try:
+            if event.value.strip():
+                date.fromisoformat(event.value.strip())
+        except ValueError:
+            error = InvalidInput("error.field.date", field=spec.name.model_dump())
+            self._note(f"field-{code}", self.explain(error))
+            return
+        self._note(f"field-{code}")
+
     @on(Checkbox.Changed)
     def _material_ticked(self, event: Checkbox.Changed) -> None:
         # Received and deferred exclude each other: ticking clears the promised date.
@@ -428,15 +479,15 @@ class IntakeScreen(WorkScreen):
         self.fan_out = fan_out
         language, t = self.workstation.language, self.t
         for task in fan_out.tasks:
-            names = [self.matter.task(code).name.get(language) for code in task.waits_for]
+            waits = [self.matter.task(code).department for code in task.waits_for]
             start = (
-                t("ui.intake.waits", tasks="、".join(names)) if names else t("ui.intake.at_once")
+                t("ui.intake.waits", tasks="、".join(waits)) if waits else t("ui.intake.at_once")
             )
             table.add_row(
                 Text(self.matter.task(task.code).name.get(language)),
-                task.department,
+                task.due.isoformat() + ("" if task.opens_at_once else "*"),
                 Text(start),
-                task.due.isoformat() + ("*" if not task.opens_at_once else ""),
+                task.department,
                 key=task.code,
             )
         note = t("ui.intake.case_due", due=fan_out.due.isoformat())
@@ -559,6 +610,10 @@ class IntakeScreen(WorkScreen):
             spec = next((f for f in self.matter.fields if f.name.model_dump() == field), None)
             target = f"field-{spec.code}" if spec else "general"
         self._note(target, message)
+        if target == "materials" and self.matter is not None:
+            named = error.params.get("material")
+            spec = next((m for m in self.matter.materials if m.name.model_dump() == named), None)
+            target = f"mat-{spec.code}" if spec else target
         focus = self.query(f"#{target}")
         if focus and focus.first().focusable:
             focus.first().focus()
@@ -570,20 +625,24 @@ class IntakeScreen(WorkScreen):
 
     # ── clear ───────────────────────────────────────────────────────────────────────────
     def _clear_errors(self) -> None:
-        for note in self.query(".note.-error").results(Static):
-            note.update("")
-            note.remove_class("-error")
+        for name, (_, error) in list(self._notes.items()):
+            if error:
+                self._note(name)
+
+    async def _clear_lists(self) -> None:
+        """Take away the checklist and the form (their notes go with them)."""
+        await self.query_one("#materials").remove_children()
+        await self.query_one("#form").remove_children()
+        self._notes = {k: v for k, v in self._notes.items() if not k.startswith("field-")}
 
     async def _reset(self) -> None:
         """A blank form for the next applicant."""
         self.matter, self.fan_out, self.stored, self._revealed = None, None, None, False
         for field in self.query("#intake-left Input").results(Input):
             field.value, field.disabled = "", False
-        for note in self.query(".note").results(Static):
-            note.update("")
-            note.remove_class("-error")
-        await self.query_one("#materials").remove_children()
-        await self.query_one("#form").remove_children()
+        for name in list(self._notes):
+            self._note(name)
+        await self._clear_lists()
         self.query_one("#fanout", DataTable).clear()
         self.refresh_bindings()
         self.query_one("#find", Input).focus()

@@ -154,13 +154,13 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cells(text))
 
 
-def _centre(text: str, width: int = WIDTH) -> str:
+def _centre(text: str, width: int) -> str:
     return (" " * max(0, (width - cells(text)) // 2) + text).rstrip()
 
 
-def _item(left: str, right: str, indent: int = 2) -> list[str]:
+def _item(left: str, right: str, width: int, indent: int = 2) -> list[str]:
     """``left`` wrapped after ``indent`` spaces, ``right`` flush right on its first line."""
-    room = WIDTH - indent - cells(right) - 2
+    room = width - indent - cells(right) - 2
     parts = wrap(left, room)
     lines = [" " * indent + _pad(parts[0], room) + "  " + right]
     lines += [" " * indent + part for part in parts[1:]]
@@ -179,14 +179,21 @@ def qr_lines(text: str) -> list[str]:
     ]
 
 
-def receipt_text(receipt: Receipt, language: str, *, qr: bool = True) -> str:
-    """The receipt as plain text, no line wider than 80 columns (wide characters count 2)."""
+def receipt_text(receipt: Receipt, language: str, *, qr: bool = True, width: int = WIDTH) -> str:
+    """The receipt as plain text, no line wider than ``width`` columns (wide characters: 2).
+
+    ``width`` is the printer's 80 columns; a screen narrower than that may ask for less.
+    """
 
     def t(key: str, **params: object) -> str:
         return translate(f"ui.intake.receipt.{key}", language, **params)
 
-    rule, thin = "=" * WIDTH, "-" * WIDTH
-    lines = [rule, *(_centre(x) for x in wrap(t("title", office=receipt.office), WIDTH)), rule]
+    rule, thin = "=" * width, "-" * width
+    lines = [
+        rule,
+        *(_centre(x, width) for x in wrap(t("title", office=receipt.office), width)),
+        rule,
+    ]
     due = receipt.due.isoformat() + (t("estimated") if receipt.estimated else "")
     for label, value in (
         ("tracking", receipt.tracking_no),
@@ -197,7 +204,7 @@ def receipt_text(receipt: Receipt, language: str, *, qr: bool = True) -> str:
         ("due", due),
     ):
         head = t(label) + "："
-        parts = wrap(value, WIDTH - cells(head))
+        parts = wrap(value, width - cells(head))
         lines.append(head + parts[0])
         lines += [" " * cells(head) + part for part in parts[1:]]
     lines += [thin, t("tasks")]
@@ -205,23 +212,23 @@ def receipt_text(receipt: Receipt, language: str, *, qr: bool = True) -> str:
         name = f"{task.name}（{task.department}）"
         if task.waits_for:
             right = t("due_about", due=task.due.isoformat())
-            lines += _item(name, right)
+            lines += _item(name, right, width)
             lines += [
-                "    " + x for x in wrap(t("waits", tasks="、".join(task.waits_for)), WIDTH - 4)
+                "    " + x for x in wrap(t("waits", tasks="、".join(task.waits_for)), width - 4)
             ]
         else:
-            lines += _item(name, t("due_on", due=task.due.isoformat()))
+            lines += _item(name, t("due_on", due=task.due.isoformat()), width)
     lines += [thin, t("owed")]
     for name, promised in receipt.owed:
-        lines += _item(name, t("promised", date=promised.isoformat()))
+        lines += _item(name, t("promised", date=promised.isoformat()), width)
     if not receipt.owed:
         lines.append("  " + t("none_owed"))
     lines.append(thin)
     if qr:
         code = qr_lines(receipt.tracking_no)
-        margin = " " * ((WIDTH - max(cells(x) for x in code)) // 2)
+        margin = " " * ((width - max(cells(x) for x in code)) // 2)
         lines += [(margin + x).rstrip() for x in code]
-    lines += [_centre(x) for x in wrap(t("scan"), WIDTH)]
+    lines += [_centre(x, width) for x in wrap(t("scan"), width)]
     lines.append(rule)
     return "\n".join(lines) + "\n"
 
