@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, ClassVar
 
 from textual.app import App
@@ -10,8 +9,12 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input
 
+from screens.case import CaseScreen
+from screens.dashboard import DashboardScreen
+from screens.intake import IntakeScreen
 from screens.keys import localise_bindings
 from screens.login import LoginScreen
+from screens.queue import QueueScreen
 from screens.widgets.status import StatusBar
 from workstation.i18n import translate
 from workstation.workbench import Workbench
@@ -32,13 +35,13 @@ ALLOWED = {
     "auditor": ("dashboard",),
 }
 """The screens each role may switch between."""
-SCREENS = {
-    "intake": "screens.intake:IntakeScreen",
-    "queue": "screens.queue:QueueScreen",
-    "case": "screens.case:CaseScreen",
-    "dashboard": "screens.dashboard:DashboardScreen",
+SCREENS: dict[str, type[Screen[None]]] = {
+    "intake": IntakeScreen,
+    "queue": QueueScreen,
+    "case": CaseScreen,
+    "dashboard": DashboardScreen,
 }
-"""Where each screen lives (one module each, its .tcss beside it)."""
+"""The work screens (one module each, its .tcss beside it)."""
 
 
 class WorkstationApp(App[None]):
@@ -100,20 +103,8 @@ class WorkstationApp(App[None]):
             return
         screen = self._screens.get(name)
         if screen is None:
-            screen = self._make(name)
-            self._screens[name] = screen
+            screen = self._screens[name] = SCREENS[name]()
         self.switch_screen(screen) if len(self.screen_stack) > 1 else self.push_screen(screen)
-
-    def _make(self, name: str) -> Screen[None]:
-        module_name, class_name = SCREENS[name].split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            from screens.placeholder import PendingScreen
-
-            return PendingScreen(name)
-        screen: Screen[None] = getattr(module, class_name)()
-        return screen
 
     def action_logout(self) -> None:
         """Lock the workstation: forget the operator and go back to the login screen."""
