@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,35 +13,27 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import DataTable, Input, Label, Static
 
 from screens.base import WorkScreen
-from screens.keys import localise_bindings
+from screens.dialogs.chooser import ChoiceDialog
+from screens.dialogs.rating import RatingDialog
+from screens.dialogs.reason import ReasonDialog
+from screens.dialogs.small import SmallDialog
 from workstation import tracking
-from workstation.crypto import sha256_hex
 from workstation.errors import WorkstationError
 from workstation.identity import mask_id, mask_phone
 
 if TYPE_CHECKING:
-    from models import Event
     from workstation.catalog.schema import Matter
     from workstation.services.cases import CaseView
-    from workstation.workbench import Workbench
 
 CASE_ACTIONS = frozenset({"reveal", "supplement", "material", "deliver", "rate", "withdraw"})
 """Actions offered only when a case is open and its state allows them."""
-
-
-def event_checks(bench: Workbench, events: Sequence[Event]) -> dict[int, bool]:
-    """Event id → verified: the workbench's full check if it has one, else the hash alone."""
-    checker = getattr(bench, "event_checks", None)
-    if callable(checker):
-        return dict(checker(events))
-    return {e.id: sha256_hex(e.payload) == e.hash for e in events if e.id is not None}
+TASK_COLUMNS = ("state", "task", "department", "due", "decided", "permit", "waits")
+"""State and task name first, so they stay in view at 80 columns; the rest scrolls sideways."""
 
 
 def office_time(value: datetime, now: datetime) -> str:
@@ -49,114 +41,6 @@ def office_time(value: datetime, now: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return f"{value.astimezone(now.tzinfo):%Y-%m-%d %H:%M}"
-
-
-class CaseDialog(ModalScreen[Any]):
-    """A small dialog over the case screen: Enter confirms, Esc cancels."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "ui.case.cancel", id="cancel")
-    ]
-    """Esc closes the dialog without doing anything."""
-
-    def __init__(self, title: str) -> None:
-        super().__init__()
-        self.title_text = title
-        localise_bindings(self, self.t_language)
-
-    @property
-    def t_language(self) -> str:
-        """The operator's language."""
-        return str(getattr(self.app, "language", "zh_CN"))
-
-    def t(self, key: str, **params: Any) -> str:
-        """A UI string in the operator's language."""
-        from workstation.i18n import translate
-
-        return translate(key, self.t_language, **params)
-
-    def compose(self) -> ComposeResult:
-        """Title, the dialog's own fields, the error line, the hint."""
-        with Vertical(classes="case-dialog"):
-            yield Static(self.title_text, classes="case-dialog-title")
-            yield from self.fields()
-            yield Static("", classes="case-dialog-error")
-            yield Static(self.t("ui.case.confirm_hint"), classes="case-dialog-hint")
-
-    def fields(self) -> ComposeResult:
-        """The dialog's widgets."""
-        yield from ()
-
-    def fail(self, message: str) -> None:
-        """Show ``message`` under the fields."""
-        self.query_one(".case-dialog-error", Static).update(message)
-
-    def action_cancel(self) -> None:
-        """Close without a result."""
-        self.dismiss(None)
-
-
-class ChoiceDialog(CaseDialog):
-    """Pick one of several tasks or materials."""
-
-    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
-        super().__init__(title)
-        self.choices = choices
-
-    def fields(self) -> ComposeResult:
-        """The choices, one per line."""
-        yield OptionList(*(Option(label, id=code) for code, label in self.choices))
-
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-
-class RatingDialog(CaseDialog):
-    """好差评: a score from 1 to 5 and an optional comment."""
-
-    def fields(self) -> ComposeResult:
-        """Score and comment."""
-        yield Label(self.t("ui.case.score"))
-        yield Input(id="case-score", max_length=1, restrict=r"[1-5]*")
-        yield Label(self.t("ui.case.comment"))
-        yield Input(id="case-comment", max_length=500)
-
-    def _score(self) -> int | None:
-        value = self.query_one("#case-score", Input).value.strip()
-        if value not in {"1", "2", "3", "4", "5"}:
-            self.fail(self.t("error.rating.range"))
-            self.query_one("#case-score", Input).focus()
-            return None
-        return int(value)
-
-    @on(Input.Submitted, "#case-score")
-    def _next(self) -> None:
-        if self._score() is not None:
-            self.fail("")
-            self.query_one("#case-comment", Input).focus()
-
-    @on(Input.Submitted, "#case-comment")
-    def _done(self) -> None:
-        score = self._score()
-        if score is not None:
-            self.dismiss((score, self.query_one("#case-comment", Input).value))
-
-
-class ReasonDialog(CaseDialog):
-    """A reason, required (withdrawing a case)."""
-
-    def fields(self) -> ComposeResult:
-        """One line for the reason."""
-        yield Label(self.t("field.reason"))
-        yield Input(id="case-reason", max_length=500)
-
-    @on(Input.Submitted, "#case-reason")
-    def _done(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            self.fail(self.t("error.field.required", field="field.reason"))
-            return
-        self.dismiss(event.value)
 
 
 class CaseScreen(WorkScreen):
@@ -181,6 +65,7 @@ class CaseScreen(WorkScreen):
         view: CaseView
         matter: Matter
         checks: dict[int, bool]
+        departments: dict[str, tuple[str, str]]
         note: str = ""
 
     @dataclass
@@ -195,6 +80,7 @@ class CaseScreen(WorkScreen):
         self._view: CaseView | None = None
         self._matter: Matter | None = None
         self._checks: dict[int, bool] = {}
+        self._departments: dict[str, tuple[str, str]] = {}
         self._revealed = False
         self._dialog = False
 
@@ -212,7 +98,7 @@ class CaseScreen(WorkScreen):
             yield Label(t("ui.case.materials"), classes="case-section")
             yield self._table("case-materials", "material", "material_status", "promised")
             yield Label(t("ui.case.tasks"), classes="case-section")
-            yield self._table("case-tasks", "task", "state", "due", "decided", "permit", "waits")
+            yield self._table("case-tasks", *TASK_COLUMNS)
             yield Label(t("ui.case.timeline"), classes="case-section")
             yield self._table("case-events", "seq", "time", "type", "actor", "verified")
 
@@ -263,12 +149,13 @@ class CaseScreen(WorkScreen):
     def _read(self, number: str, note: str) -> CaseScreen.Loaded:
         view = self.bench.case(number)
         spec = self.bench.matter(view.application.matter_code)
-        return self.Loaded(view, spec, event_checks(self.bench, view.events), note)
+        checks, names = self.bench.event_checks(view.events), self.bench.department_names()
+        return self.Loaded(view, spec, checks, names, note)
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         self._view, self._matter = message.view, message.matter
-        self._checks = message.checks
+        self._checks, self._departments = message.checks, message.departments
         self.query_one("#case-lookup-error", Static).update("")
         self._say(message.note)
         self.query_one("#case-body").display = True
@@ -298,7 +185,6 @@ class CaseScreen(WorkScreen):
 
     # ── showing it ──────────────────────────────────────────────────────────────────────
     def _show(self) -> None:
-        assert self._view is not None and self._matter is not None
         self.query_one("#case-summary", Static).update(self._summary())
         self._fill_materials()
         self._fill_tasks()
@@ -320,19 +206,14 @@ class CaseScreen(WorkScreen):
         if app.due_estimated:
             due.append(" " + t("ui.case.estimated"), "yellow")
         grid.add_row(t("ui.case.due"), due)
-        accepted = t(
-            "ui.case.accepted_value",
-            at=office_time(app.accepted_at, self.bench.now()),
-            by=app.accepted_by,
-        )
-        grid.add_row(t("ui.case.accepted"), accepted)
+        at = office_time(app.accepted_at, self.bench.now())
+        grid.add_row(t("ui.case.accepted"), t("ui.case.accepted_value", at=at, by=app.accepted_by))
         grid.add_row(t("ui.case.applicant"), person.name)
-        shown = self._revealed
-        id_text = Text(person.id_number if shown else mask_id(person.id_number))
-        if not shown and self.check_action("reveal", ()):
+        id_text = Text(person.id_number if self._revealed else mask_id(person.id_number))
+        if not self._revealed and self.check_action("reveal", ()):
             id_text.append(" " + t("ui.case.masked"), "dim")
         grid.add_row(t("ui.case.id_number"), id_text)
-        phone = person.phone if shown else mask_phone(person.phone)
+        phone = person.phone if self._revealed else mask_phone(person.phone)
         grid.add_row(t("ui.case.phone"), phone or t("ui.case.none"))
         if app.reason:
             grid.add_row(t("ui.case.reason"), app.reason)
@@ -348,13 +229,10 @@ class CaseScreen(WorkScreen):
         table.clear()
         for row in sorted(self._view.materials, key=lambda m: order.get(m.material_code, 99)):
             promised = row.promised_date.isoformat() if row.promised_date else ""
-            style = "yellow" if row.status != "received" else ""
-            table.add_row(
-                self._material_name(row.material_code),
-                Text(self.t(f"material.{row.status}"), style),
-                promised,
-                key=row.material_code,
-            )
+            style = "" if row.status == "received" else "yellow"
+            status = Text(self.t(f"material.{row.status}"), style)
+            name = self._material_name(row.material_code)
+            table.add_row(name, status, promised, key=row.material_code)
 
     def _material_name(self, code: str) -> str:
         assert self._matter is not None
@@ -364,6 +242,10 @@ class CaseScreen(WorkScreen):
     def _task_name(self, code: str) -> str:
         assert self._matter is not None
         return self._matter.task(code).name.get(self.workstation.language)
+
+    def _department_name(self, code: str) -> str:
+        zh, en = self._departments.get(code, (code, code))
+        return en if self.workstation.language == "en" else zh
 
     def _fill_tasks(self) -> None:
         assert self._view is not None and self._matter is not None
@@ -377,8 +259,9 @@ class CaseScreen(WorkScreen):
                 done = states.get(dep) == "approved"
                 waits.append(("、" if waits else "") + self._task_name(dep), "dim" if done else "")
             table.add_row(
-                self._task_name(task.task_code),
                 self.t(f"state.{task.state}"),
+                self._task_name(task.task_code),
+                self._department_name(task.department_code),
                 task.due_date.isoformat() if task.due_date else "",
                 task.decided_by or "",
                 task.permit_no,
@@ -390,21 +273,14 @@ class CaseScreen(WorkScreen):
         assert self._view is not None
         table = self.query_one("#case-events", DataTable)
         table.clear()
-        checks = self._checks
         for event in self._view.events:
             key = "ui.case.event." + event.type.replace(".", "_")
             label = self.t(key)
-            ok = event.id is not None and checks.get(event.id, False)
+            ok = event.id is not None and self._checks.get(event.id, False)
             mark = Text(self.t("ui.case.verified" if ok else "ui.case.unverified"))
             mark.stylize("green" if ok else "bold red")
-            table.add_row(
-                str(event.seq),
-                event.ts[:16].replace("T", " "),
-                event.type if label == key else label,
-                event.actor,
-                mark,
-                key=str(event.id),
-            )
+            when, kind = event.ts[:16].replace("T", " "), event.type if label == key else label
+            table.add_row(str(event.seq), when, kind, event.actor, mark, key=str(event.id))
 
     # ── the clerk's actions ─────────────────────────────────────────────────────────────
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -457,8 +333,7 @@ class CaseScreen(WorkScreen):
 
         def record(task_id: str | None) -> None:
             if task_id:
-                name = dict(waiting)[task_id]
-                note = self.t("ui.case.supplement_done", task=name)
+                note = self.t("ui.case.supplement_done", task=dict(waiting)[task_id])
                 self._act(lambda: self.bench.record_supplement(task_id), note)
 
         self._choose(self.t("ui.case.choose_task"), waiting, record)
@@ -488,7 +363,7 @@ class CaseScreen(WorkScreen):
         elif choices:
             self._ask(ChoiceDialog(title, choices), then)
 
-    def _ask(self, dialog: CaseDialog, then: Callable[[Any], None]) -> None:
+    def _ask(self, dialog: SmallDialog, then: Callable[[Any], None]) -> None:
         self._dialog = True
         self.app.push_screen(dialog, then)
 
@@ -496,9 +371,8 @@ class CaseScreen(WorkScreen):
         """出件: hand the result over (refused while materials are owed)."""
         assert self._view is not None
         number = self._view.application.tracking_no
-        self._act(
-            lambda: self.bench.deliver(number), self.t("ui.case.delivered", tracking_no=number)
-        )
+        note = self.t("ui.case.delivered", tracking_no=number)
+        self._act(lambda: self.bench.deliver(number), note)
 
     def action_rate(self) -> None:
         """好差评: ask for the score and comment, then record them."""
@@ -507,9 +381,8 @@ class CaseScreen(WorkScreen):
 
         def record(result: tuple[int, str] | None) -> None:
             if result is not None:
-                score, comment = result
-                note = self.t("ui.case.rated", score=score)
-                self._act(lambda: self.bench.rate(number, score, comment), note)
+                note = self.t("ui.case.rated", score=result[0])
+                self._act(lambda: self.bench.rate(number, *result), note)
 
         self._ask(RatingDialog(self.t("ui.case.rate_title")), record)
 

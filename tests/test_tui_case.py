@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
@@ -137,6 +140,7 @@ async def test_clerk_delivers_and_rates_a_hotel_case(sqlite_hall: Hall) -> None:
         # Six tasks approved, the owed material listed.
         task_table = screen.query_one("#case-tasks", DataTable)
         assert column(task_table, "state") == ["已通过"] * 6
+        assert column(task_table, "department")[0] == "县市场监督管理局"
         assert "L-91610102MA0001" in column(task_table, "permit")
         materials = screen.query_one("#case-materials", DataTable)
         names, statuses = column(materials, "material"), column(materials, "material_status")
@@ -275,7 +279,71 @@ async def test_an_officer_reads_the_case_in_english(sqlite_hall: Hall) -> None:
             "Fire-safety check before a public gathering place opens"
         )
         assert column(task_table, "state").count("waiting") == 3
+        names = column(task_table, "task")
+        departments = dict(zip(names, column(task_table, "department"), strict=True))
+        assert departments["Special-trade permit for the hotel business"] == (
+            "County Public Security Bureau (Public Order Brigade)"
+        )
         materials = screen.query_one("#case-materials", DataTable)
         assert "owed" in " ".join(column(materials, "material_status")).lower()
         assert screen.check_action("reveal", ())  # officers may see personal data, audited
         assert not screen.check_action("material", ())  # only the window records materials
+
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def snapshot_app(hall: Hall) -> tuple[WorkstationApp, str]:
+    """A hotel case with one material owed and tasks approved, in 补正, claimed and waiting."""
+    number = accept_hotel(hall, defer=True)
+    with writing(hall.engine) as s:
+        tasks.approve(
+            s,
+            actor=hall.officer("market"),
+            task_id=f"{number}/licence",
+            permit_no="L-91610102MA0001",
+            now=NOW + timedelta(minutes=20),
+        )
+    with writing(hall.engine) as s:
+        tasks.request_supplement(
+            s,
+            actor=hall.officer("health"),
+            task_id=f"{number}/health",
+            materials=["hygiene-rules"],
+            reason="缺少消毒记录",
+            now=NOW + timedelta(minutes=45),
+        )
+    with writing(hall.engine) as s:
+        tasks.claim(
+            s, actor=hall.officer("fire"), task_id=f"{number}/fire", now=NOW + timedelta(hours=1)
+        )
+    settings = load_settings(key_dir=hall.key_dir, language="zh_CN", cursor_blink=False)
+    return build_app(settings, engine=hall.engine, clock=lambda: NOW), number
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_case_snapshot(
+    snap_compare: Callable[..., bool], sqlite_hall: Hall, size: tuple[int, int]
+) -> None:
+    """The clerk opens the hotel case from the keyboard: login, F4, the number, Enter.
+
+    At 80×24 the summary and materials fill the screen, so three Tabs move to the tasks table
+    (state and task name first, the department beside them).
+    """
+    app, number = snapshot_app(sqlite_hall)
+
+    async def open_by_keyboard(pilot: Pilot[None]) -> None:
+        await pilot.press(*"clerk", "enter", *PASSWORD, "enter")
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press(*number, "enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, CaseScreen)
+        assert number in shown(app, "#case-summary")
+        if size[1] < 40:
+            await pilot.press("tab", "tab", "tab")  # the body, the materials, the tasks
+            await pilot.pause()
+            assert app.screen.focused is app.screen.query_one("#case-tasks", DataTable)
+
+    assert snap_compare(app, terminal_size=size, run_before=open_by_keyboard)
