@@ -65,7 +65,12 @@ class ApplicationMaterial(SQLModel, table=True):
 class Task(SQLModel, table=True):
     """One department's work item for one application."""
 
-    __table_args__ = (Index("ix_task_queue", "department_code", "state", "due_date"),)
+    __table_args__ = (
+        Index("ix_task_queue", "department_code", "state", "due_date"),
+        # A queue page walks this index in due order and skips finished tasks, instead of
+        # sorting the whole department (states are an IN list, which the first index can't order).
+        Index("ix_task_department_due", "department_code", "due_date", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=80)
     """``<tracking number>/<task code>``."""
