@@ -16,7 +16,7 @@ trap cleanup EXIT
 screen() { tmux capture-pane -p -t "$session"; }
 wait_for() {  # wait up to 30 s for text to appear on the screen
     for _ in $(seq 1 120); do
-        if screen | grep -qF -- "$1"; then return 0; fi
+        if screen | grep -F -- "$1" >/dev/null; then return 0; fi
         sleep 0.25
     done
     echo "smoke: timed out waiting for: $1" >&2
@@ -45,13 +45,15 @@ wait_for "已选："
 # Tick the two required materials, skip the optional ones, fill the form, submit.
 keys Space Tab Space Tab Tab Tab Enter Down Enter Tab Tab 2027 Tab "西一路1号" F9
 wait_for "受理回执"
-tracking=$(screen | grep -oE '610102001[0-9]{12}[0-9A-Z]' | head -n 1)
+tracking=$(screen | grep -oE '610102001[0-9]{12}[0-9A-Z]' | sed -n 1p)
 [ -n "$tracking" ] || { echo "smoke: no tracking number on the receipt" >&2; screen >&2; exit 1; }
-screen | grep -qF "城乡居民基本医疗保险参保登记" || { echo "smoke: matter missing" >&2; exit 1; }
+screen | grep -F "城乡居民基本医疗保险参保登记" >/dev/null || { echo "smoke: matter missing" >&2; exit 1; }
 keys Escape
 keys C-q
 sleep 1
 "$onewindow" verify >/dev/null
-ONEWINDOW_OPERATOR=clerk ONEWINDOW_PASSWORD=demo1234 "$onewindow" show "$tracking" | grep -qF "办理中" \
+# Read all of `show` before searching it: `grep -q` would close the pipe early under pipefail.
+shown=$(ONEWINDOW_OPERATOR=clerk ONEWINDOW_PASSWORD=demo1234 "$onewindow" show "$tracking")
+grep -qF "办理中" <<<"$shown" \
     || { echo "smoke: the case is not in progress after the receipt" >&2; exit 1; }
 echo "smoke: ok — accepted $tracking in a real terminal; the log verifies"

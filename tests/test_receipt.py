@@ -32,6 +32,8 @@ def _hotel() -> Matter:
 
 
 HOTEL = _hotel()
+DEPARTMENTS = {d.code: (d.name.zh, d.name.en) for d in CATALOG.departments}
+"""Department code → (Chinese, English) name, as ``Workbench.department_names`` gives them."""
 TRACKING = "6101020012611020000158"
 
 
@@ -57,6 +59,7 @@ def _receipt(language: str, office: str = "西一路街道便民服务中心") -
         applicant_id="9161**********83FK",
         clerk="王芳",
         accepted_at=NOW,
+        departments=DEPARTMENTS,
     )
 
 
@@ -73,8 +76,10 @@ def test_no_line_is_wider_than_the_printer(language: str) -> None:
 def test_it_says_number_departments_due_dates_and_what_is_owed() -> None:
     text = receipt_text(_receipt("zh_CN"), "zh_CN")
     assert TRACKING in text
-    for department in ("market", "health", "fire", "police", "quality"):
-        assert f"（{department}）" in text
+    for department in ("market", "health", "fire", "police"):
+        assert f"（{DEPARTMENTS[department][0]}）" in text  # named, not coded
+    assert "（县市场监督管理局质量" in text and "技术监督科）" in text  # a long one wraps
+    assert "（market）" not in text
     for day in ("2026-11-05", "2026-11-23", "2026-11-16", "2026-12-07", "2026-11-19"):
         assert day in text
     assert "公众聚集场所投入使用、营业前消防安全检查" in text  # police waits for it
@@ -90,6 +95,26 @@ def test_the_qr_code_is_printed_and_can_be_left_out() -> None:
     without = receipt_text(_receipt("zh_CN"), "zh_CN", qr=False)
     assert all(line.strip() in with_qr for line in code if line.strip())
     assert "█" in with_qr and "█" not in without
+
+
+def test_department_names_follow_the_language_and_unknown_codes_stay() -> None:
+    english = _receipt("en")
+    assert english.tasks[2].department == "County Fire and Rescue Brigade"
+    assert _receipt("zh_CN").tasks[2].department == "县消防救援大队"
+    task = PlannedTask("fire", "nowhere", True, (), date(2026, 11, 16))
+    result = IntakeResult(TRACKING, FanOut((task,), NOW.date(), estimated=False), {})
+    bare = Receipt.of(
+        result,
+        HOTEL,
+        language="en",
+        office="x",
+        applicant="x",
+        applicant_id="x",
+        clerk="x",
+        accepted_at=NOW,
+        departments={},
+    )
+    assert bare.tasks[0].department == "nowhere"
 
 
 def test_a_narrower_screen_gets_a_narrower_receipt() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from rich.cells import cell_len
 from sqlalchemy import func, select
 from textual.pilot import Pilot
@@ -128,10 +130,10 @@ async def test_the_clerk_accepts_a_hotel_once_and_hands_over_a_receipt(
         police = next(t for t in screen.fan_out.tasks if t.department == "police")
         assert police.waits_for == ("fire",)
         table = screen.query_one("#fanout", DataTable)
-        assert str(table.get_row("police")[2]) == translate(
-            "ui.intake.waits", "zh_CN", tasks="fire"
-        )
+        fire = app.bench.department_names()["fire"][0]  # departments by name, not code
+        assert str(table.get_row("police")[2]) == translate("ui.intake.waits", "zh_CN", tasks=fire)
         assert str(table.get_row("fire")[2]) == translate("ui.intake.at_once", "zh_CN")
+        assert str(table.get_row("fire")[3]) == fire
 
         before = _events(sqlite_hall)
         await pilot.press("f9")
@@ -141,6 +143,7 @@ async def test_the_clerk_accepts_a_hotel_once_and_hands_over_a_receipt(
         tracking = receipt.tracking_no
         shown = str(app.screen.query_one("#receipt-text", Static).render())
         assert tracking in shown and "2026-11-20" in shown
+        assert f"（{fire}）" in shown and "（fire）" not in shown
         assert _events(sqlite_hall) == before + 1
 
         view = app.bench.case(tracking)
@@ -264,3 +267,93 @@ async def test_a_stored_applicant_is_found_and_filled_in_masked(
         view = app.bench.case(app.screen.receipt.tracking_no)
         assert view.applicant.id_number == stored.id_number
         assert view.applicant.phone == "029-88886666"
+
+
+async def test_departments_are_named_in_the_operators_language(
+    sqlite_hall: Hall, tmp_path: Path
+) -> None:
+    settings = load_settings(key_dir=sqlite_hall.key_dir, language="en", documents_dir=tmp_path)
+    app = build_app(settings, engine=sqlite_hall.engine, clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _login(app, pilot)
+        await _type_applicant(app, pilot, org_code(random.Random(5)), "XAHK", "02988886666")
+        await _pick_matter(app, pilot, "kblg")
+        table = screen.query_one("#fanout", DataTable)
+        fire = "County Fire and Rescue Brigade"
+        assert str(table.get_row("fire")[3]) == fire
+        assert str(table.get_row("police")[2]) == translate("ui.intake.waits", "en", tasks=fire)
+        # Wide: the fan-out stays in sight while the checklist takes the focus.
+        assert screen.query_one("#intake-right").scroll_offset.y == 0
+        assert isinstance(screen.focused, Checkbox)
+
+
+# ── snapshots: a fixed clock, a fresh office, no blinking cursor ───────────────────────
+SNAPSHOT_SIZES = [(80, 24), (120, 40)]
+APPLICANT = ("91610102MA6U0Q0X84", "西安好客旅馆有限公司", "02988886666")
+"""A fixed organisation (code, name, phone), so every run draws the same screen."""
+
+
+def _snapshot_app(hall: Hall, language: str) -> WorkstationApp:
+    # Relative: the receipt's note shows the same path whatever the temporary directory.
+    settings = load_settings(
+        key_dir=hall.key_dir,
+        language=language,
+        documents_dir=Path("receipts"),
+        cursor_blink=False,
+    )
+    return build_app(settings, engine=hall.engine, clock=lambda: NOW)
+
+
+async def _hotel_picked(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, WorkstationApp)
+    await _login(app, pilot)
+    await _type_applicant(app, pilot, APPLICANT[0], APPLICANT[1], APPLICANT[2])
+    await _pick_matter(app, pilot, "kblg")
+    await _settle(app, pilot)
+
+
+@pytest.mark.parametrize("size", SNAPSHOT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_intake_snapshot(
+    snap_compare: Callable[..., bool],
+    sqlite_hall: Hall,
+    size: tuple[int, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = _snapshot_app(sqlite_hall, "zh_CN")
+    assert snap_compare(app, terminal_size=size, run_before=_hotel_picked)
+
+
+def test_intake_snapshot_in_english(
+    snap_compare: Callable[..., bool],
+    sqlite_hall: Hall,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = _snapshot_app(sqlite_hall, "en")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_hotel_picked)
+
+
+def test_receipt_snapshot(
+    snap_compare: Callable[..., bool],
+    sqlite_hall: Hall,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    async def accepted(pilot: Pilot[None]) -> None:
+        await _hotel_picked(pilot)
+        app, screen = pilot.app, pilot.app.screen
+        assert isinstance(app, WorkstationApp) and isinstance(screen, IntakeScreen)
+        _fill_form(screen, skip="floor-plan")
+        screen.query_one("#promise-floor-plan", Input).value = "2026-11-20"
+        await pilot.press("f9")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+
+    app = _snapshot_app(sqlite_hall, "zh_CN")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=accepted)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ class ReceiptTask:
 
     name: str
     department: str
+    """The department's name in the receipt's language."""
     due: date
     waits_for: tuple[str, ...]
     """Names of the tasks it waits for; empty when it opens at once."""
@@ -60,8 +62,18 @@ class Receipt:
         applicant_id: str,
         clerk: str,
         accepted_at: datetime,
+        departments: Mapping[str, tuple[str, str]],
     ) -> Receipt:
-        """The receipt of an accepted application of ``matter``."""
+        """The receipt of an accepted application of ``matter``.
+
+        ``departments`` maps a department code to its (Chinese, English) name; a code it
+        does not know is printed as it is.
+        """
+        pick = 0 if language.startswith("zh") else 1
+
+        def department(code: str) -> str:
+            names = departments.get(code)
+            return names[pick] if names else code
 
         def task_name(code: str) -> str:
             return matter.task(code).name.get(language)
@@ -72,7 +84,10 @@ class Receipt:
 
         tasks = tuple(
             ReceiptTask(
-                task_name(t.code), t.department, t.due, tuple(task_name(w) for w in t.waits_for)
+                task_name(t.code),
+                department(t.department),
+                t.due,
+                tuple(task_name(w) for w in t.waits_for),
             )
             for t in result.fan_out.tasks
         )
