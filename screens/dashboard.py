@@ -7,21 +7,19 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, OptionList, Sparkline, Static
-from textual.widgets.option_list import Option
+from textual.widgets import DataTable, Sparkline, Static
 from textual.worker import get_current_worker
 
 from screens.base import WorkScreen
-from screens.keys import localise_bindings
+from screens.dialogs.officer_picker import OfficerPicker
 from workstation.errors import PermissionDenied, WorkstationError
-from workstation.i18n import translate
 
 if TYPE_CHECKING:
     from models import Application, Task
@@ -59,58 +57,6 @@ class Figures:
     now: datetime
 
 
-class OfficerPicker(ModalScreen[str | None]):
-    """Pick the officer of a department to hand a task to; Esc cancels."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "ui.dashboard.pick.cancel", id="pick-cancel"),
-    ]
-    """Enter picks (the option list's own key), Esc goes back; styled in dashboard.tcss."""
-
-    def __init__(self, task: Task, officers: list[tuple[str, str]], language: str) -> None:
-        super().__init__()
-        self.task_id = task.id
-        """The task being handed over."""
-        self.holder = task.claimed_by
-        self.officers = sorted(officers)
-        self.language = language
-        localise_bindings(self, language)
-
-    def compose(self) -> ComposeResult:
-        """The question, the officers, a hint."""
-        t = self._t
-        with Vertical():
-            yield Static(t("ui.dashboard.pick.title", task=self.task_id), id="pick-title")
-            yield OptionList(
-                *(
-                    Option(
-                        f"{username}  {name}"
-                        + (t("ui.dashboard.pick.current") if username == self.holder else ""),
-                        id=username,
-                    )
-                    for username, name in self.officers
-                ),
-                id="pick-list",
-            )
-            yield Static(t("ui.dashboard.pick.hint"), id="pick-hint")
-        yield Footer()
-
-    def _t(self, key: str, **params: object) -> str:
-        return translate(key, self.language, **params)
-
-    def on_mount(self) -> None:
-        """Focus the list with the first officer highlighted."""
-        self.query_one(OptionList).focus()
-
-    @on(OptionList.OptionSelected, "#pick-list")
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        """Close without handing anything over."""
-        self.dismiss(None)
-
-
 class DashboardScreen(WorkScreen):
     """The supervisor's view of every queue of the office; reads, reassigns, releases."""
 
@@ -121,29 +67,27 @@ class DashboardScreen(WorkScreen):
         Binding("u", "release", "ui.dashboard.release", id="dashboard-release"),
     ]
     """Refresh now; reassign or release the task selected in the oldest-tasks list."""
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+    HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (100, "-medium"),
         (150, "-wide"),
     ]
     """From 150 columns the two lists stand side by side; below 100 everything tightens."""
 
+    @dataclass
     class Read(Message):
         """A worker's read: the figures, or ``denied``, or an ``error`` sentence."""
 
-        def __init__(self, figures: Figures | None, denied: bool = False, error: str = "") -> None:
-            super().__init__()
-            self.figures = figures
-            self.denied = denied
-            self.error = error
+        figures: Figures | None
+        denied: bool = False
+        error: str = ""
 
+    @dataclass
     class Acted(Message):
         """A reassign or release finished: ``text`` to show, or ``error`` to explain."""
 
-        def __init__(self, text: str = "", error: WorkstationError | None = None) -> None:
-            super().__init__()
-            self.text = text
-            self.error = error
+        text: str = ""
+        error: WorkstationError | None = None
 
     def __init__(self) -> None:
         super().__init__()
@@ -476,5 +420,11 @@ def _refill(table: DataTable[str | Text], rows: list[tuple[str, list[str | Text]
     table.clear()
     for key, cells in rows:
         table.add_row(*cells, key=key)
+    for index, column in enumerate(table.ordered_columns):
+        if column.auto_width:
+            # Measured now rather than when the table next idles (an automatic width only
+            # grows there, and a frame drawn before it would show the old widths).
+            widths = (cell_len(str(row[index])) for _, row in rows)
+            column.content_width = max([column.label.cell_len, *widths])
     if kept is not None and kept in table.rows:
         table.move_cursor(row=table.get_row_index(kept))

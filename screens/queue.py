@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,6 +30,10 @@ VIEWS = ("all", "mine", "unclaimed", "overdue", "supplement")
 """The queue's filters, in the order of their keys 1–5 (the service checks them again)."""
 PAGE_SIZE = 50
 """Rows in the table at once: the queue is read a page at a time, never whole."""
+COLUMNS = ("light", "due", "tracking", "state", "claimed", "task")
+"""The table's columns; each label is the message ``ui.queue.col_<column>``."""
+TASK_MIN_WIDTH = 8
+"""The task's name is never cut shorter than this (the table scrolls sideways instead)."""
 
 
 @dataclass(frozen=True)
@@ -64,29 +69,28 @@ class QueueScreen(WorkScreen):
         Binding("enter", "open_task", "ui.queue.open", id="queue-open"),
         Binding("c", "claim", "ui.queue.claim", id="queue-claim"),
         Binding("f", "cycle_view", "ui.queue.filter", id="queue-filter"),
-        Binding("1", "view('all')", "ui.queue.view.all", id="queue-view-all", show=False),
-        Binding("2", "view('mine')", "ui.queue.view.mine", id="queue-view-mine", show=False),
-        Binding(
-            "3",
-            "view('unclaimed')",
-            "ui.queue.view.unclaimed",
-            id="queue-view-unclaimed",
-            show=False,
-        ),
-        Binding(
-            "4", "view('overdue')", "ui.queue.view.overdue", id="queue-view-overdue", show=False
-        ),
-        Binding(
-            "5",
-            "view('supplement')",
-            "ui.queue.view.supplement",
-            id="queue-view-supplement",
-            show=False,
+        *(
+            Binding(
+                str(n),
+                f"view('{view}')",
+                f"ui.queue.view.{view}",
+                id=f"queue-view-{view}",
+                show=False,
+            )
+            for n, view in enumerate(VIEWS, start=1)
         ),
         Binding("slash", "search", "ui.queue.search", id="queue-search"),
         Binding("d", "switch_department", "ui.queue.switch_department", id="queue-department"),
         Binding("pagedown", "page(1)", "ui.queue.next_page", id="queue-next", priority=True),
-        Binding("pageup", "page(-1)", "ui.queue.previous_page", id="queue-previous", priority=True),
+        # PageUp stays out of the footer (PageDown implies it), so every other key fits.
+        Binding(
+            "pageup",
+            "page(-1)",
+            "ui.queue.previous_page",
+            id="queue-previous",
+            priority=True,
+            show=False,
+        ),
         Binding("n", "page(1)", "ui.queue.next_page", id="queue-next-n", show=False),
         Binding("p", "page(-1)", "ui.queue.previous_page", id="queue-previous-p", show=False),
         Binding("r", "reload", "ui.queue.refresh", id="queue-refresh", show=False),
@@ -126,7 +130,7 @@ class QueueScreen(WorkScreen):
         table: DataTable[str | Text] = DataTable(
             id="queue-table", cursor_type="row", zebra_stripes=True
         )
-        for column in ("light", "due", "tracking", "state", "claimed", "task"):
+        for column in COLUMNS:
             table.add_column(self.t(f"ui.queue.col_{column}"), key=column)
         yield table
 
@@ -228,20 +232,44 @@ class QueueScreen(WorkScreen):
             self.first_row = (page.total - 1) // self.page_size * self.page_size
             self.load()
             return
-        table = self.table
-        keep = table.cursor_row
-        table.clear()
         self.rows = {task.id: task for task in page.tasks}
         self.lights = dict(page.lights)
         self.total = page.total
-        for task in page.tasks:
-            table.add_row(*self._cells(task), key=task.id)
-        if page.tasks:
-            table.move_cursor(row=min(keep, len(page.tasks) - 1))
+        self._fill()
         self._draw_head()
         if not page.tasks and not self._message:
             # A report of what was just done stays; otherwise say why the table is empty.
             self.say(self.t("ui.queue.empty"))
+
+    def _fill(self) -> None:
+        """Put the page's tasks in the table, the task's name cut to the width that is left."""
+        table = self.table
+        keep = table.cursor_row
+        rows = [(task.id, self._cells(task)) for task in self.rows.values()]
+        labels = [self.t(f"ui.queue.col_{column}") for column in COLUMNS]
+        # Every column gets its width here (an automatic width is measured late and only ever
+        # grows): the others as wide as their widest cell, the name what remains, with room
+        # kept for the scroll bar, so the table never scrolls sideways.
+        widths = [
+            max([cell_len(label), *(cell_len(str(cells[i])) for _, cells in rows)])
+            for i, label in enumerate(labels[:-1])
+        ]
+        pad = 2 * table.cell_padding
+        room = table.content_region.width - table.styles.scrollbar_size_vertical
+        widths.append(max(room - sum(widths) - pad * len(COLUMNS), TASK_MIN_WIDTH))
+        table.clear(columns=True)
+        for column, label, width in zip(COLUMNS, labels, widths, strict=True):
+            table.add_column(label, key=column, width=width)
+        for key, cells in rows:
+            *first, name = cells
+            table.add_row(*first, _cut(name, widths[-1]), key=key)
+        if rows:
+            table.move_cursor(row=min(keep, len(rows) - 1))
+
+    def on_resize(self) -> None:
+        """A new width cuts the task names again."""
+        if self.rows:
+            self._fill()
 
     def _cells(self, task: Task) -> tuple[str | Text, ...]:
         language = self.workstation.language
@@ -403,16 +431,24 @@ class QueueScreen(WorkScreen):
             self.load()
 
     def _report(self, outcome: Outcome) -> Text:
-        if outcome.kind == "claimed":
-            return Text(self.t("ui.queue.claimed", task=outcome.task_id, until=outcome.until))
-        if outcome.kind == "rejected":
-            return Text(self.t("ui.queue.rejected", task=outcome.task_id))
-        if outcome.kind == "supplement":
-            return Text(self.t("ui.queue.supplement", task=outcome.task_id))
-        text = Text(self.t("ui.queue.approved", task=outcome.task_id), style="green")
-        if outcome.opened:
-            text.append(" " + self.t("ui.queue.opens", tasks="、".join(outcome.opened)))
+        # ``ui.queue.claimed`` / ``approved`` / ``rejected`` / ``supplement``, after the kind.
+        text = Text(self.t(f"ui.queue.{outcome.kind}", task=outcome.task_id, until=outcome.until))
+        if outcome.kind == "approved":
+            text.style = "green"
+            if outcome.opened:
+                text.append(" " + self.t("ui.queue.opens", tasks="、".join(outcome.opened)))
         return text
+
+
+def _cut(cell: str | Text, width: int) -> Text:
+    """``cell`` on one line of at most ``width`` cells, ending in an ellipsis when cut."""
+    text = cell.copy() if isinstance(cell, Text) else Text(cell)
+    text.truncate(width, overflow="ellipsis")
+    if text.plain.endswith(" …"):
+        # A wide character did not fit before the ellipsis: no gap in front of it.
+        text.right_crop(2)
+        text.append("…")
+    return text
 
 
 def _until(bench: Workbench) -> str:

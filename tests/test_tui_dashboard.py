@@ -13,7 +13,8 @@ from textual.widgets import DataTable, OptionList, Static
 
 from models import Task
 from screens.app import WorkstationApp
-from screens.dashboard import DashboardScreen, OfficerPicker
+from screens.dashboard import DashboardScreen
+from screens.dialogs.officer_picker import OfficerPicker
 from tests.conftest import NOW, PASSWORD, Hall
 from tests.factories import request_for
 from workstation.app import build_app

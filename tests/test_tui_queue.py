@@ -257,14 +257,14 @@ async def test_paging_reads_one_page_at_a_time(sqlite_hall: Hall) -> None:
 SIZES = [(80, 24), (120, 40)]
 
 
-def snapshot_app(hall: Hall) -> WorkstationApp:
+def snapshot_app(hall: Hall, language: str = "zh_CN") -> WorkstationApp:
     """Eight hotel applications accepted on successive days, so every light shows."""
     with writing(hall.engine) as session:
         for day in range(8):
             request = request_for("hotel-open", rng=random.Random(day))
             when = NOW - timedelta(days=3 * day)
             intake.accept(session, actor=hall.clerk, request=request, now=when)
-    settings = load_settings(key_dir=hall.key_dir, language="zh_CN", cursor_blink=False)
+    settings = load_settings(key_dir=hall.key_dir, language=language, cursor_blink=False)
     return build_app(settings, engine=hall.engine, clock=lambda: NOW)
 
 
@@ -283,6 +283,12 @@ def test_queue_snapshot(
     assert snap_compare(app, terminal_size=size, run_before=fire_officer)
 
 
+def test_queue_english_snapshot(snap_compare: Callable[..., bool], sqlite_hall: Hall) -> None:
+    """The same fire queue in English at 120×40: labels, lights and states fit their columns."""
+    app = snapshot_app(sqlite_hall, language="en")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=fire_officer)
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_decision_snapshot(
     snap_compare: Callable[..., bool], sqlite_hall: Hall, size: tuple[int, int]
@@ -298,3 +304,16 @@ def test_decision_snapshot(
 
     app = snapshot_app(sqlite_hall)
     assert snap_compare(app, terminal_size=size, run_before=refused_reject)
+
+
+async def test_task_names_fit_the_width(sqlite_hall: Hall) -> None:
+    """Long task names end in an ellipsis; the table never scrolls sideways, resized or not."""
+    app = snapshot_app(sqlite_hall, language="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = await log_in(app, pilot, "o-fire")
+        for size in ((120, 40), (80, 24), (100, 30)):
+            await pilot.resize_terminal(*size)
+            await settle(app, pilot)
+            name = row_cells(queue.table, 0)[5]
+            assert name.startswith("Fire-sa") and name.endswith("…")
+            assert queue.table.virtual_size.width <= queue.table.size.width
