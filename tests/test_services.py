@@ -338,6 +338,9 @@ def test_supervisor_reassigns_to_a_colleague_then_releases(hall: Hall) -> None:
             InvalidInput, "error.task.wrong_department")  # fmt: skip
     refused(hall, lambda s: tasks.reassign(s, actor=hall.supervisor, task_id=task_id,
                                            to="clerk", now=t1),
+            InvalidInput, "error.operator.not_officer")  # fmt: skip
+    refused(hall, lambda s: tasks.reassign(s, actor=hall.supervisor, task_id=task_id,
+                                           to="nobody", now=t1),
             NotFound, "error.operator.unknown")  # fmt: skip
     with writing(hall.engine) as s:
         tasks.reassign(s, actor=hall.supervisor, task_id=task_id, to="o-market2", now=t1)
@@ -443,6 +446,56 @@ def test_withdraw_closes_the_unfinished_tasks(hall: Hall) -> None:
     refused(hall, lambda s: tasks.claim(s, actor=hall.officer("fire"), task_id=f"{no}/fire",
                                         now=t1),
             Conflict, "error.task.state")  # fmt: skip
+
+
+def test_rejecting_a_task_that_waits_for_a_supplement_stops_its_wait(hall: Hall) -> None:
+    no = accept(hall)
+    health = hall.officer("health")
+    with writing(hall.engine) as s:
+        tasks.request_supplement(s, actor=health, task_id=f"{no}/health",
+                                 materials=["hygiene-rules"], reason="缺页", now=NOW)  # fmt: skip
+    t1 = NOW + timedelta(days=1)
+    with writing(hall.engine) as s:
+        tasks.reject(s, actor=health, task_id=f"{no}/health", reason="逾期未补正", now=t1)
+    task = get_task(hall, f"{no}/health")
+    assert (task.state, task.paused_since, task.requested) == ("rejected", None, [])
+
+
+def test_a_material_two_departments_asked_for_stays_owed_until_both_have_it(hall: Hall) -> None:
+    no = accept(hall)
+    for department in ("health", "fire"):
+        officer, task_id = hall.officer(department), f"{no}/{department}"
+        with writing(hall.engine) as s:
+            tasks.request_supplement(
+                s,
+                actor=officer,
+                task_id=task_id,
+                materials=["floor-plan"],
+                reason="看不清",
+                now=NOW,
+            )
+    t1 = NOW + timedelta(days=1)
+    with writing(hall.engine) as s:
+        cases.record_supplement(s, actor=hall.clerk, task_id=f"{no}/health", now=t1)
+        owed = [m.material_code for m in cases.owed_materials(s, no)]
+    assert owed == ["floor-plan"], "the fire task still waits for it"
+    assert get_app(hall, no).paused_since == NOW.date()
+    with writing(hall.engine) as s:
+        cases.record_supplement(s, actor=hall.clerk, task_id=f"{no}/fire", now=t1)
+        assert cases.owed_materials(s, no) == []
+    assert get_app(hall, no).paused_since is None
+
+
+def test_a_closed_case_takes_no_owed_material(hall: Hall) -> None:
+    no = accept(hall, defer=True)
+    with reading(hall.engine) as s:
+        owed = [m.material_code for m in cases.owed_materials(s, no)]
+    assert owed, "the request defers a material"
+    with writing(hall.engine) as s:
+        cases.withdraw(s, actor=hall.clerk, tracking_no=no, reason="申请人改变计划", now=NOW)
+    refused(hall, lambda s: cases.record_material(s, actor=hall.clerk, tracking_no=no,
+                                                  material=owed[0], now=NOW),
+            Conflict, "error.application.state")  # fmt: skip
 
 
 def test_permit_number_required_where_the_catalog_says(hall: Hall) -> None:

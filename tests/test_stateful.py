@@ -42,7 +42,7 @@ from tests.conftest import DEPARTMENT_OFFICERS, NOW, PASSWORD, open_hall
 from tests.factories import CATALOG, request_for
 from workstation import i18n, rebuild
 from workstation.db import make_engine, reading, upgrade, writing
-from workstation.errors import Conflict, InvalidInput, NotFound, PermissionDenied, WorkstationError
+from workstation.errors import Conflict, InvalidInput, PermissionDenied, WorkstationError
 from workstation.eventlog import decode
 from workstation.services import cases, intake, office, tasks
 from workstation.services.auth import Actor, login
@@ -161,6 +161,11 @@ class TaskModel:
     def unclaim(self) -> None:
         """Decided, closed or released: nobody holds it any more."""
         self.claimed_by, self.claim_expires = None, None
+
+    def finish(self, state: str) -> None:
+        """Decided or closed: nobody holds it and it waits for nothing any more."""
+        self.state, self.requested = state, ()
+        self.unclaim()
 
 
 @dataclass
@@ -366,8 +371,16 @@ class CaseMachine(RuleBasedStateMachine):
             lambda s: cases.record_supplement(s, actor=actor, task_id=task.id, now=self.now),
         )
         if done:
+            # A material another waiting task also asked for stays owed until that task too
+            # records its supplement: the applicant is told to bring it, not that it is done.
+            still = {
+                code
+                for other in app.tasks.values()
+                if other is not task and other.state == "supplement"
+                for code in other.requested
+            }
             for code in task.requested:
-                app.materials[code] = "received"
+                app.materials[code] = "requested" if code in still else "received"
             task.state, task.requested = "open", ()
 
     @precondition(lambda self: any("owed" in a.materials.values() for a in self.apps.values()))
@@ -383,6 +396,8 @@ class CaseMachine(RuleBasedStateMachine):
         expected: type[WorkstationError] | None = None
         if actor.role != "clerk":
             expected = PermissionDenied
+        elif app.status not in ("in_progress", "completed"):
+            expected = Conflict
         elif app.materials.get(material) != "owed":
             expected = InvalidInput
         done, _ = self._attempt(
@@ -422,8 +437,7 @@ class CaseMachine(RuleBasedStateMachine):
             app.status = "withdrawn"
             for task in app.tasks.values():
                 if task.state in OPEN_STATES:
-                    task.state = "closed"
-                    task.unclaim()
+                    task.finish("closed")
 
     @precondition(lambda self: self._apps("completed"))
     @rule(data=st.data(), typo=st.sampled_from((False, False, False, True)), gap=GAPS)
@@ -527,8 +541,7 @@ class CaseMachine(RuleBasedStateMachine):
         )
         if not done:
             return
-        task.state = "approved"
-        task.unclaim()
+        task.finish("approved")
         approved = {code for code, t in app.tasks.items() if t.state == "approved"}
         opens = sorted(
             code
@@ -571,12 +584,10 @@ class CaseMachine(RuleBasedStateMachine):
         )
         if not done:
             return
-        task.state = "rejected"
-        task.unclaim()
+        task.finish("rejected")
         for other in app.tasks.values():
             if other.state in OPEN_STATES:
-                other.state = "closed"
-                other.unclaim()
+                other.finish("closed")
         app.status = "rejected"
 
     @precondition(lambda self: self._tasks("open"))
@@ -635,9 +646,7 @@ class CaseMachine(RuleBasedStateMachine):
             expected = PermissionDenied
         elif task.state not in OPEN_STATES:
             expected = Conflict
-        elif target.role != "officer":
-            expected = NotFound
-        elif task.department not in target.departments:
+        elif target.role != "officer" or task.department not in target.departments:
             expected = InvalidInput
         done, _ = self._attempt(
             "reassign",
@@ -717,13 +726,15 @@ class CaseMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_projections_agree_with_the_model(self) -> None:
-        def waits_for(state: str, requested: Any) -> tuple[str, ...]:
-            # The requested list only means something while the task waits for it.
-            return tuple(requested) if state == "supplement" else ()
-
         with reading(self.engine) as session:
             stored_tasks = {
-                t.id: (t.state, t.claimed_by, t.claim_expires, waits_for(t.state, t.requested))
+                t.id: (
+                    t.state,
+                    t.claimed_by,
+                    t.claim_expires,
+                    tuple(t.requested),
+                    t.paused_since is not None,
+                )
                 for t in session.scalars(select(Task))
             }
             stored_apps = {
@@ -735,7 +746,8 @@ class CaseMachine(RuleBasedStateMachine):
                 for m in session.scalars(select(ApplicationMaterial))
             }
         assert stored_tasks == {
-            t.id: (t.state, t.claimed_by, t.claim_expires, waits_for(t.state, t.requested))
+            # A task's clock stands still, and it lists what it asked for, only while it waits.
+            t.id: (t.state, t.claimed_by, t.claim_expires, t.requested, t.state == "supplement")
             for t in self._tasks()
         }
         # The case's clock stands still exactly while one of its tasks waits for a supplement.

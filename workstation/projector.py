@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from models import (
     Applicant,
@@ -263,6 +264,7 @@ def _released(session: Session, env: Envelope, body: dict[str, Any], at: datetim
 def _decide(task: Task, env: Envelope, at: datetime, state: str) -> None:
     task.state, task.decided_by, task.decided_at = state, env["actor"], at
     task.claimed_by, task.claim_expires = None, None
+    task.paused_since, task.requested = None, []
 
 
 def _close(session: Session, task_ids: list[str], at: datetime) -> None:
@@ -270,6 +272,7 @@ def _close(session: Session, task_ids: list[str], at: datetime) -> None:
         task = _task(session, task_id)
         task.state, task.decided_at = "closed", at
         task.claimed_by, task.claim_expires, task.paused_since = None, None, None
+        task.requested = []
         session.add(task)
 
 
@@ -328,9 +331,16 @@ def _supplement_received(
     session: Session, env: Envelope, body: dict[str, Any], at: datetime
 ) -> None:
     task = _task(session, body["task"])
+    # What another waiting task also asked for stays owed until that task has it too.
+    still = {
+        code
+        for other in session.scalars(select(Task).where(col(Task.tracking_no) == task.tracking_no))
+        if other.id != task.id and other.state == "supplement"
+        for code in other.requested
+    }
     for code in body["materials"]:
         row = session.get(ApplicationMaterial, (task.tracking_no, code))
-        if row is not None:
+        if row is not None and code not in still:
             row.status, row.received_at = "received", at
             session.add(row)
     task.state, task.paused_since, task.requested = "open", None, []

@@ -108,6 +108,8 @@ def record_material(
     """A 容缺 material promised at intake has arrived."""
     require(actor, "handle_case")
     application = get_application(session, tracking_no)
+    # Owed materials still count until delivery; a closed case takes nothing more.
+    _ensure_status(application, "in_progress", "completed")
     row = session.get(ApplicationMaterial, (application.tracking_no, material))
     if row is None or row.status != "owed":
         raise InvalidInput("error.material.not_owed", material=material)

@@ -98,8 +98,10 @@ def reassign(
     task = get_task(session, task_id)
     _ensure_open(task, allow=OPEN_STATES)
     target = session.get(Operator, to)
-    if target is None or not target.active or target.role != "officer":
+    if target is None or not target.active:
         raise NotFound("error.operator.unknown", username=to)
+    if target.role != "officer":
+        raise InvalidInput("error.operator.not_officer", username=to)
     if task.department_code not in target.departments:
         raise InvalidInput(
             "error.task.wrong_department", username=to, department=task.department_code
