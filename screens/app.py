@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
 from typing import Any, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -42,6 +45,8 @@ SCREENS: dict[str, type[Screen[None]]] = {
     "dashboard": DashboardScreen,
 }
 """The work screens (one module each, its .tcss beside it)."""
+STATUS_EVERY = 10.0
+"""Seconds between two readings of the header's connection state."""
 
 
 class WorkstationApp(App[None]):
@@ -51,6 +56,10 @@ class WorkstationApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "nav.quit", id="quit", priority=True),
+        # Declared here (not left to Textual) so that the footer names it in the language.
+        Binding(
+            "ctrl+p", "command_palette", "nav.palette", id="palette", show=False, priority=True
+        ),
     ]
 
     def __init__(self, bench: Workbench) -> None:
@@ -65,8 +74,13 @@ class WorkstationApp(App[None]):
         return translate(key, self.language, **params)
 
     def on_mount(self) -> None:
-        """Start at the login screen."""
+        """Start at the login screen; keep the header's connection state current."""
         self.push_screen(LoginScreen())
+        self.set_interval(STATUS_EVERY, self._status_tick)
+
+    def _status_tick(self) -> None:
+        for bar in self.screen.query(StatusBar):
+            self.refresh_status(bar)
 
     def apply_preferences(self, screen: Screen[Any]) -> None:
         """Apply the operator's terminal preferences to a screen being shown."""
@@ -81,7 +95,33 @@ class WorkstationApp(App[None]):
         actor = self.bench.actor
         if actor is not None:
             bar.operator = f"{actor.name} · {self.t('role.' + actor.role)}"
-        bar.connection = self.t("ui.status.offline", waiting=0)
+        state = "offline" if office.upstream else "standalone"
+        bar.connection = self.t(f"ui.status.{state}", waiting=office.waiting)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette lists every key the screen offers now, under its own name."""
+        seen: set[str] = {"command_palette"}
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            # Ours carry an id and a translated name; Textual's own (focus next, copy) do not.
+            if binding.id is None or not active.enabled or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            shown = self.get_key_display(binding)
+            run = partial(self.run_action, binding.action, active.node)
+            yield SystemCommand(binding.description, self.t("ui.palette.key", keys=shown), run)
+        help_shown = bool(screen.query("HelpPanel"))
+        yield SystemCommand(
+            self.t("ui.palette.hide_keys" if help_shown else "ui.palette.show_keys"),
+            self.t("ui.palette.keys_help"),
+            self.action_hide_help_panel if help_shown else self.action_show_help_panel,
+        )
+
+    def action_command_palette(self) -> None:
+        """The command palette, with its prompt in the operator's language."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            placeholder = self.t("ui.palette.placeholder")
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=placeholder))
 
     def home(self) -> None:
         """Show the logged-in operator's home screen."""

@@ -66,8 +66,9 @@ class WorkScreen(Screen[None]):
         self.workstation.refresh_status(self.query_one(StatusBar))
 
     def on_screen_resume(self) -> None:
-        """Terminal preferences (cursor blink) apply to whatever the screen now holds."""
+        """Preferences apply to what the screen now holds; the header is read again."""
         self.workstation.apply_preferences(self)
+        self.workstation.refresh_status(self.query_one(StatusBar))
 
     def explain(self, error: WorkstationError) -> str:
         """The error as one sentence for the operator; refusals are also audited."""

@@ -7,23 +7,23 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from screens.base import WorkScreen
 from screens.dialogs.decision import DecisionDialog, Outcome, light_text
+from screens.widgets.task_table import TaskTable
 from workstation.errors import WorkstationError
 
 if TYPE_CHECKING:
     from models import Task
     from workstation.catalog.schema import Matter, Names
     from workstation.services.cases import CaseView
-    from workstation.services.supervision import QueuePage
+    from workstation.services.supervision import QueueKey, QueuePage
     from workstation.workbench import Workbench
 
 VIEWS = ("all", "mine", "unclaimed", "overdue", "supplement")
@@ -32,8 +32,6 @@ PAGE_SIZE = 50
 """Rows in the table at once: the queue is read a page at a time, never whole."""
 COLUMNS = ("light", "due", "tracking", "state", "claimed", "task")
 """The table's columns; each label is the message ``ui.queue.col_<column>``."""
-TASK_MIN_WIDTH = 8
-"""The task's name is never cut shorter than this (the table scrolls sideways instead)."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +106,15 @@ class QueueScreen(WorkScreen):
         self.department = ""
         self.view = "all"
         self.search = ""
-        self.first_row = 0
-        self.total = 0
+        self.anchors: list[QueueKey | None] = [None]
+        """Where each page read so far starts (after this task): a stack, the last one shown."""
+        self.total: int | None = None
+        """How many tasks the view holds; None until counted (the count comes after the page)."""
         self.routing: Routing | None = None
         self.rows: dict[str, Task] = {}
         """The tasks of the page shown, by task id."""
         self.lights: dict[str, str] = {}
+        self.page: QueuePage | None = None
         self._generation = 0
         self._message = ""
 
@@ -127,17 +128,12 @@ class QueueScreen(WorkScreen):
             yield Static("", id="queue-views")
             yield Input(id="queue-search", placeholder=self.t("ui.queue.search_hint"))
         yield Static("", id="queue-message")
-        table: DataTable[str | Text] = DataTable(
-            id="queue-table", cursor_type="row", zebra_stripes=True
-        )
-        for column in COLUMNS:
-            table.add_column(self.t(f"ui.queue.col_{column}"), key=column)
-        yield table
+        yield TaskTable(id="queue-table")
 
     @property
-    def table(self) -> DataTable[str | Text]:
+    def table(self) -> TaskTable:
         """The page of tasks."""
-        return self.query_one("#queue-table", DataTable)
+        return self.query_one("#queue-table", TaskTable)
 
     @property
     def search_box(self) -> Input:
@@ -181,9 +177,10 @@ class QueueScreen(WorkScreen):
             views.append(f" {self.t(f'ui.queue.view.{view}')} ", style=style)
             views.append(" ")
         self.query_one("#queue-views", Static).update(views)
-        if self.total:
-            last = min(self.first_row + self.page_size, self.total)
-            span = self.t("ui.queue.range", first=self.first_row + 1, last=last, total=self.total)
+        if self.rows:
+            first, last = self.first_row + 1, self.first_row + len(self.rows)
+            total = "…" if self.total is None else self.total
+            span = self.t("ui.queue.range", first=first, last=last, total=total)
         else:
             span = self.t("ui.queue.range_empty")
         self.query_one("#queue-range", Static).update(span)
@@ -196,45 +193,75 @@ class QueueScreen(WorkScreen):
         line.update(message)
 
     # ── reading a page ─────────────────────────────────────────────────────────────────
-    def load(self) -> None:
-        """Read the current page again (in a worker; an older answer is dropped)."""
+    @property
+    def first_row(self) -> int:
+        """The position in the view of the page's first task, counting from 0."""
+        return (len(self.anchors) - 1) * self.page_size
+
+    def restart(self) -> None:
+        """Forget the pages read: the view, search or department changed."""
+        self.anchors, self.total = [None], None
+
+    def load(self, *, count: bool = True) -> None:
+        """Read the current page again, then (``count``) the view's size, in a worker.
+
+        The page is painted before the count is made, so a key press never waits for a count
+        over the whole department; turning pages keeps the count it has.
+        """
         if not self.department:
             self.say(self.t("ui.queue.no_department"), error=True)
             return
         self._generation += 1
-        self._fetch(self._generation, self.department, self.view, self.search, self.first_row)
+        after = self.anchors[-1]
+        self._fetch(self._generation, self.department, self.view, self.search, after, count)
 
     @work(thread=True, exclusive=True, group="queue")
-    def _fetch(self, generation: int, department: str, view: str, search: str, offset: int) -> None:
+    def _fetch(
+        self,
+        generation: int,
+        department: str,
+        view: str,
+        search: str,
+        after: QueueKey | None,
+        count: bool,
+    ) -> None:
+        bench = self.bench
         try:
-            page = self.bench.queue(
-                department, view=view, search=search, offset=offset, limit=self.page_size
+            page = bench.queue(
+                department, view=view, search=search, after=after, limit=self.page_size
             )
+            self.app.call_from_thread(self._show, generation, page)
+            if count:
+                total = bench.queue_size(department, view=view, search=search)
+                self.app.call_from_thread(self._counted, generation, total)
         except WorkstationError as error:
             message = self.explain(error)
             self.app.call_from_thread(self._failed, generation, message)
-            return
-        self.app.call_from_thread(self._show, generation, page)
 
     def _failed(self, generation: int, message: str) -> None:
         if generation != self._generation:
             return
-        self.rows, self.lights, self.total = {}, {}, 0
+        self.rows, self.lights, self.total = {}, {}, None
         self.table.clear()
         self._draw_head()
         self.say(message, error=True)
 
+    def _counted(self, generation: int, total: int) -> None:
+        if generation == self._generation:
+            self.total = total
+            self._draw_head()
+
     def _show(self, generation: int, page: QueuePage) -> None:
         if generation != self._generation:
             return
-        if not page.tasks and page.total and self.first_row:
-            # Decisions emptied the last page: go back to the page that is now the last.
-            self.first_row = (page.total - 1) // self.page_size * self.page_size
+        if not page.tasks and len(self.anchors) > 1:
+            # Decisions emptied this page, the last: show the one before it.
+            self.anchors.pop()
             self.load()
             return
+        self.page = page
         self.rows = {task.id: task for task in page.tasks}
         self.lights = dict(page.lights)
-        self.total = page.total
         self._fill()
         self._draw_head()
         if not page.tasks and not self._message:
@@ -242,34 +269,9 @@ class QueueScreen(WorkScreen):
             self.say(self.t("ui.queue.empty"))
 
     def _fill(self) -> None:
-        """Put the page's tasks in the table, the task's name cut to the width that is left."""
-        table = self.table
-        keep = table.cursor_row
-        rows = [(task.id, self._cells(task)) for task in self.rows.values()]
+        """Put the page's tasks in the table (it cuts the task names to the width left)."""
         labels = [self.t(f"ui.queue.col_{column}") for column in COLUMNS]
-        # Every column gets its width here (an automatic width is measured late and only ever
-        # grows): the others as wide as their widest cell, the name what remains, with room
-        # kept for the scroll bar, so the table never scrolls sideways.
-        widths = [
-            max([cell_len(label), *(cell_len(str(cells[i])) for _, cells in rows)])
-            for i, label in enumerate(labels[:-1])
-        ]
-        pad = 2 * table.cell_padding
-        room = table.content_region.width - table.styles.scrollbar_size_vertical
-        widths.append(max(room - sum(widths) - pad * len(COLUMNS), TASK_MIN_WIDTH))
-        table.clear(columns=True)
-        for column, label, width in zip(COLUMNS, labels, widths, strict=True):
-            table.add_column(label, key=column, width=width)
-        for key, cells in rows:
-            *first, name = cells
-            table.add_row(*first, _cut(name, widths[-1]), key=key)
-        if rows:
-            table.move_cursor(row=min(keep, len(rows) - 1))
-
-    def on_resize(self) -> None:
-        """A new width cuts the task names again."""
-        if self.rows:
-            self._fill()
+        self.table.show(labels, [(task.id, self._cells(task)) for task in self.rows.values()])
 
     def _cells(self, task: Task) -> tuple[str | Text, ...]:
         language = self.workstation.language
@@ -293,17 +295,24 @@ class QueueScreen(WorkScreen):
     # ── actions ────────────────────────────────────────────────────────────────────────
     def action_page(self, step: int) -> None:
         """The next (``1``) or previous (``-1``) page."""
-        offset = self.first_row + step * self.page_size
-        if offset < 0 or offset >= self.total:
-            self.app.bell()
-            return
-        self.first_row = offset
+        if step > 0:
+            known_end = self.total is not None and self.first_row + len(self.rows) >= self.total
+            if self.page is None or len(self.rows) < self.page_size or known_end:
+                self.app.bell()
+                return
+            self.anchors.append(self.page.last_key)
+        else:
+            if len(self.anchors) == 1:
+                self.app.bell()
+                return
+            self.anchors.pop()
         self.table.move_cursor(row=0)
-        self.load()
+        self.load(count=False)
 
     def action_view(self, view: str) -> None:
         """Show one filter of the queue, from its first page."""
-        self.view, self.first_row = view, 0
+        self.view = view
+        self.restart()
         self.say("")
         self._draw_head()
         self.load()
@@ -318,7 +327,8 @@ class QueueScreen(WorkScreen):
 
     @on(Input.Submitted, "#queue-search")
     def _searched(self) -> None:
-        self.search, self.first_row = self.search_box.value.strip(), 0
+        self.search = self.search_box.value.strip()
+        self.restart()
         self.say("")
         self.table.focus()
         self.load()
@@ -329,13 +339,15 @@ class QueueScreen(WorkScreen):
         self.search_box.value = ""
         self.table.focus()
         if had:
-            self.search, self.first_row = "", 0
+            self.search = ""
+            self.restart()
             self.say("")
             self.load()
 
     def show_department(self, department: str) -> None:
         """Look at ``department``'s queue (the services refuse one the operator may not see)."""
-        self.department, self.first_row = department, 0
+        self.department = department
+        self.restart()
         self.say("")
         self._draw_head()
         self.load()
@@ -356,10 +368,8 @@ class QueueScreen(WorkScreen):
 
     def selected(self) -> Task | None:
         """The task under the cursor, if any."""
-        if not self.rows or self.table.row_count == 0:
-            return None
-        key = self.table.coordinate_to_cell_key(self.table.cursor_coordinate).row_key.value
-        return self.rows.get(str(key))
+        key = self.table.cursor_key
+        return self.rows.get(key) if key is not None else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Claiming is offered to officers only (a supervisor reads the queue)."""
@@ -386,7 +396,7 @@ class QueueScreen(WorkScreen):
         outcome = Outcome("claimed", task_id, until=_until(self.bench))
         self.app.call_from_thread(self._decided, outcome)
 
-    @on(DataTable.RowSelected, "#queue-table")
+    @on(TaskTable.Chosen, "#queue-table")
     def _row_chosen(self) -> None:
         self.action_open_task()
 
@@ -438,17 +448,6 @@ class QueueScreen(WorkScreen):
             if outcome.opened:
                 text.append(" " + self.t("ui.queue.opens", tasks="、".join(outcome.opened)))
         return text
-
-
-def _cut(cell: str | Text, width: int) -> Text:
-    """``cell`` on one line of at most ``width`` cells, ending in an ellipsis when cut."""
-    text = cell.copy() if isinstance(cell, Text) else Text(cell)
-    text.truncate(width, overflow="ellipsis")
-    if text.plain.endswith(" …"):
-        # A wide character did not fit before the ellipsis: no gap in front of it.
-        text.right_crop(2)
-        text.append("…")
-    return text
 
 
 def _until(bench: Workbench) -> str:

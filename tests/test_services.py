@@ -757,16 +757,26 @@ def test_queue_pages_filters_and_lights(hall: Hall) -> None:
     def page(now: datetime, view: str = "all", actor: Actor = health, **kw: Any) -> tuple[
         list[str], int, list[str]
     ]:  # fmt: skip
+        search = kw.get("search", "")
         with reading(hall.engine) as s:
-            result = supervision.queue(s, actor=actor, department="health", now=now, view=view,
-                                       **kw)  # fmt: skip
+            result = supervision.queue(
+                s, actor=actor, department="health", now=now, view=view, **kw
+            )
+            total = supervision.queue_size(
+                s, actor=actor, department="health", now=now, view=view, search=search
+            )
         ids = [t.id for t in result.tasks]
-        return ids, result.total, [result.lights[i] for i in ids]
+        return ids, total, [result.lights[i] for i in ids]
 
     noon = at(date(2026, 11, 3), 12)
     ah, bh, ch = f"{a}/health", f"{b}/health", f"{c}/health"
     assert page(noon, limit=2) == ([ah, bh], 3, ["green", "paused"])
     assert page(noon, limit=2, offset=2) == ([ch], 3, ["green"])
+    with reading(hall.engine) as s:
+        first = supervision.queue(s, actor=health, department="health", now=noon, limit=2)
+    assert first.last_key == (get_task(hall, bh).due_date, bh)
+    assert page(noon, limit=2, after=first.last_key) == ([ch], 3, ["green"])
+    assert page(noon, after=(date.max, ch))[0] == []
     assert page(noon, "mine") == ([ah], 1, ["green"])
     assert page(noon, "unclaimed") == ([bh, ch], 2, ["paused", "green"])
     assert page(noon, "supplement") == ([bh], 1, ["paused"])

@@ -337,8 +337,10 @@ def test_intake_snapshot_in_english(
     assert snap_compare(app, terminal_size=(120, 40), run_before=_hotel_picked)
 
 
+@pytest.mark.parametrize("size", SNAPSHOT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_receipt_snapshot(
     snap_compare: Callable[..., bool],
+    size: tuple[int, int],
     sqlite_hall: Hall,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -356,4 +358,4 @@ def test_receipt_snapshot(
         assert isinstance(app.screen, ReceiptScreen)
 
     app = _snapshot_app(sqlite_hall, "zh_CN")
-    assert snap_compare(app, terminal_size=(120, 40), run_before=accepted)
+    assert snap_compare(app, terminal_size=size, run_before=accepted)

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from textual.widgets import DataTable, Input, SelectionList, Static
+from textual.widgets import Input, SelectionList, Static
 
 from models import Task
 from screens.app import WorkstationApp
 from screens.dialogs.decision import DecisionDialog
 from screens.queue import QueueScreen
+from screens.widgets.task_table import TaskTable
 from tests.conftest import NOW, PASSWORD, Hall
 from tests.factories import request_for
 from workstation.app import build_app
@@ -71,7 +72,7 @@ def text_of(screen: object, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())  # type: ignore[attr-defined]
 
 
-def row_cells(table: DataTable[object], row: int) -> list[str]:
+def row_cells(table: TaskTable, row: int) -> list[str]:
     """The cells of a row as plain text."""
     return [str(cell) for cell in table.get_row_at(row)]
 
@@ -314,6 +315,7 @@ async def test_task_names_fit_the_width(sqlite_hall: Hall) -> None:
         for size in ((120, 40), (80, 24), (100, 30)):
             await pilot.resize_terminal(*size)
             await settle(app, pilot)
-            name = row_cells(queue.table, 0)[5]
-            assert name.startswith("Fire-sa") and name.endswith("…")
-            assert queue.table.virtual_size.width <= queue.table.size.width
+            line = queue.table.render_line(1)
+            name = line.text.rstrip().rsplit("  ", 1)[-1]
+            assert name.startswith("Fire-sa") and name.endswith("…"), line.text
+            assert line.cell_length <= queue.table.content_region.width

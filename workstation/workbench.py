@@ -18,7 +18,7 @@ from workstation.catalog.schema import Matter
 from workstation.crypto import sha256_hex, verify_signature
 from workstation.db import reading, writing
 from workstation.errors import AuthenticationFailed, PermissionDenied
-from workstation.services import applicants, audit, cases, intake, supervision, tasks
+from workstation.services import applicants, audit, cases, intake, outbox, supervision, tasks
 from workstation.services.auth import Actor, login
 from workstation.services.office import local_office
 from workstation.settings import Settings
@@ -32,6 +32,10 @@ class OfficeInfo:
     name: str
     level: str
     demo: bool
+    upstream: bool
+    """Whether a level above is configured to sync with."""
+    waiting: int
+    """This office's events the upstream has not taken yet."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,10 @@ class Workbench:
         """The local office."""
         with reading(self.engine) as session:
             row = local_office(session)
-            return OfficeInfo(row.code, row.name, row.level, row.demo)
+            upstream = bool(self.settings.upstream_url)
+            return OfficeInfo(
+                row.code, row.name, row.level, row.demo, upstream, outbox.waiting(session)
+            )
 
     def demo_operators(self) -> list[tuple[str, str, str]]:
         """(user, name, role) of every operator, on a demo office only; else nothing."""
@@ -162,10 +169,10 @@ class Workbench:
         *,
         view: str = "all",
         search: str = "",
-        offset: int = 0,
+        after: supervision.QueueKey | None = None,
         limit: int = 50,
     ) -> supervision.QueuePage:
-        """One page of a department's queue."""
+        """One page of a department's queue: the first, or the one after a task."""
         with reading(self.engine) as session:
             return supervision.queue(
                 session,
@@ -174,9 +181,21 @@ class Workbench:
                 now=self.now(),
                 view=view,
                 search=search,
-                offset=offset,
+                after=after,
                 limit=limit,
                 soon_days=self.settings.due_soon_days,
+            )
+
+    def queue_size(self, department: str, *, view: str = "all", search: str = "") -> int:
+        """How many tasks one view of a department's queue holds."""
+        with reading(self.engine) as session:
+            return supervision.queue_size(
+                session,
+                actor=self.me,
+                department=department,
+                now=self.now(),
+                view=view,
+                search=search,
             )
 
     def claim(self, task_id: str) -> None:

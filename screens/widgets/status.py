@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
+
+SEPARATOR = "  │  "
+"""Between the office, the operator and the connection state."""
 
 
 class StatusBar(Static):
@@ -25,6 +30,17 @@ class StatusBar(Static):
     """Already translated, e.g. "离线 · 待同步 0"; the sync issue feeds live values."""
 
     def render(self) -> str:
-        """One line; wide characters are measured by Rich, so Chinese aligns."""
+        """One line; on a narrow terminal the office name gives way, never the connection."""
         parts = [p for p in (self.office, self.operator, self.connection) if p]
-        return "  │  ".join(parts)
+        line = SEPARATOR.join(parts)
+        room = self.content_region.width
+        if not room or cell_len(line) <= room or not self.office:
+            return line
+        # Cut the office name (Rich counts a Chinese character as two cells).
+        rest = SEPARATOR.join(p for p in (self.operator, self.connection) if p)
+        keep = room - cell_len(rest) - cell_len(SEPARATOR)
+        if keep < 4:
+            return rest
+        office = Text(self.office)
+        office.truncate(keep, overflow="ellipsis")
+        return office.plain + SEPARATOR + rest

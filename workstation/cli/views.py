@@ -72,6 +72,14 @@ def queue(
                 limit=size,
                 soon_days=ctx.settings.due_soon_days,
             )
+            total = supervision.queue_size(
+                session,
+                actor=ctx.actor,
+                department=department,
+                now=ctx.now(),
+                view=view,
+                search=search,
+            )
         if not result.tasks:
             ctx.say("cli.no_tasks")
             return
@@ -85,9 +93,7 @@ def queue(
                 claimed=task.claimed_by or "",
             )
         first = (page - 1) * size + 1
-        ctx.say(
-            "cli.queue_total", total=result.total, first=first, last=first + len(result.tasks) - 1
-        )
+        ctx.say("cli.queue_total", total=total, first=first, last=first + len(result.tasks) - 1)
 
 
 def overview(

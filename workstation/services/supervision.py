@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlmodel import Session, col
 
 from models import Application, Department, Task
@@ -31,13 +32,46 @@ def light(task: Task, today: date, calendar: WorkCalendar, soon_days: int = 2) -
     return "yellow" if calendar.workdays_until(today, task.due_date) <= soon_days else "green"
 
 
+QueueKey = tuple[date, str]
+"""A task's place in its queue: (due date, task id), the order pages are read in."""
+
+
 @dataclass(frozen=True)
 class QueuePage:
     """One page of a department's queue, sorted by due date."""
 
     tasks: list[Task]
-    total: int
     lights: dict[str, str]
+
+    @property
+    def last_key(self) -> QueueKey | None:
+        """Where the next page starts (after this key), or None on an empty page."""
+        if not self.tasks:
+            return None
+        last = self.tasks[-1]
+        return (last.due_date or date.min, last.id)
+
+
+def _queue_filter(actor: Actor, department: str, now: datetime, view: str, search: str) -> Any:
+    """The WHERE clause of one queue view, after checking the operator may look at it."""
+    if actor.role == "officer":
+        require(actor, "decide", department=department)
+    else:
+        require(actor, "supervise")
+    if view not in QUEUE_FILTERS:
+        raise InvalidInput("error.queue.filter", value=view, choices=", ".join(QUEUE_FILTERS))
+    conditions = [col(Task.department_code) == department, col(Task.state).in_(ACTIVE)]
+    if view == "mine":
+        conditions += [col(Task.claimed_by) == actor.username, col(Task.claim_expires) > now]
+    elif view == "unclaimed":
+        conditions.append(or_(col(Task.claimed_by).is_(None), col(Task.claim_expires) <= now))
+    elif view == "overdue":
+        conditions += [col(Task.state) == "open", col(Task.due_date) < now.date()]
+    elif view == "supplement":
+        conditions.append(col(Task.state) == "supplement")
+    if search.strip():
+        conditions.append(col(Task.tracking_no).like(search.strip().upper() + "%"))
+    return and_(*conditions)
 
 
 def queue(
@@ -48,34 +82,19 @@ def queue(
     now: datetime,
     view: str = "all",
     search: str = "",
+    after: QueueKey | None = None,
     offset: int = 0,
     limit: int = 50,
     soon_days: int = 2,
 ) -> QueuePage:
-    """A page of the department's open tasks; officers see their own departments only."""
-    if actor.role == "officer":
-        require(actor, "decide", department=department)
-    else:
-        require(actor, "supervise")
-    if view not in QUEUE_FILTERS:
-        raise InvalidInput("error.queue.filter", value=view, choices=", ".join(QUEUE_FILTERS))
-    today, local_now = now.date(), now
-    conditions = [col(Task.department_code) == department, col(Task.state).in_(ACTIVE)]
-    if view == "mine":
-        conditions += [
-            col(Task.claimed_by) == actor.username,
-            col(Task.claim_expires) > local_now,
-        ]
-    elif view == "unclaimed":
-        conditions.append(or_(col(Task.claimed_by).is_(None), col(Task.claim_expires) <= local_now))
-    elif view == "overdue":
-        conditions += [col(Task.state) == "open", col(Task.due_date) < today]
-    elif view == "supplement":
-        conditions.append(col(Task.state) == "supplement")
-    if search.strip():
-        conditions.append(col(Task.tracking_no).like(search.strip().upper() + "%"))
-    where = and_(*conditions)
-    total = session.scalar(select(func.count()).select_from(Task).where(where)) or 0
+    """A page of the department's open tasks; officers see their own departments only.
+
+    ``after`` reads the page that follows a task (a walk down the index, as fast on the last
+    page as on the first); ``offset`` counts rows from the top, for a page asked for by number.
+    """
+    where = _queue_filter(actor, department, now, view, search)
+    if after is not None:
+        where = and_(where, tuple_(col(Task.due_date), col(Task.id)) > tuple_(*after))
     query = (
         select(Task)
         .where(where)
@@ -84,9 +103,16 @@ def queue(
         .limit(limit)
     )
     tasks = list(session.scalars(query))
-    calendar = work_calendar(session)
-    lights = {t.id: light(t, today, calendar, soon_days) for t in tasks}
-    return QueuePage(tasks, total, lights)
+    calendar, today = work_calendar(session), now.date()
+    return QueuePage(tasks, {t.id: light(t, today, calendar, soon_days) for t in tasks})
+
+
+def queue_size(
+    session: Session, *, actor: Actor, department: str, now: datetime, view: str, search: str = ""
+) -> int:
+    """How many tasks one view of the queue holds (a count, read apart from the pages)."""
+    where = _queue_filter(actor, department, now, view, search)
+    return session.scalar(select(func.count()).select_from(Task).where(where)) or 0
 
 
 @dataclass(frozen=True)
