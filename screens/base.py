@@ -18,6 +18,13 @@ if TYPE_CHECKING:
     from workstation.workbench import Workbench
 
 
+def in_language(names: tuple[str, str] | None, language: str, default: str) -> str:
+    """The Chinese or English one of a (Chinese, English) pair of names."""
+    if names is None:
+        return default
+    return names[0] if language.startswith("zh") else names[1]
+
+
 class WorkScreen(Screen[None]):
     """A screen of the workstation after login; subclasses compose ``body``."""
 
@@ -33,6 +40,7 @@ class WorkScreen(Screen[None]):
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
         localise_bindings(self, self.workstation.language)
+        self._department_names: dict[str, tuple[str, str]] | None = None
 
     @property
     def workstation(self) -> WorkstationApp:
@@ -50,6 +58,12 @@ class WorkScreen(Screen[None]):
     def t(self, key: str, **params: Any) -> str:
         """A UI string in the operator's language."""
         return self.workstation.t(key, **params)
+
+    def department_name(self, code: str) -> str:
+        """A department's published name in the operator's language (its code if none)."""
+        if self._department_names is None:
+            self._department_names = self.bench.department_names()
+        return in_language(self._department_names.get(code), self.workstation.language, code)
 
     def compose(self) -> ComposeResult:
         """Status bar, the screen's body, footer."""

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
-from screens.base import WorkScreen
+from screens.base import WorkScreen, in_language
 from screens.dialogs.chooser import ChoiceDialog
 from screens.dialogs.rating import RatingDialog
 from screens.dialogs.reason import ReasonDialog
@@ -244,8 +244,7 @@ class CaseScreen(WorkScreen):
         return self._matter.task(code).name.get(self.workstation.language)
 
     def _department_name(self, code: str) -> str:
-        zh, en = self._departments.get(code, (code, code))
-        return en if self.workstation.language == "en" else zh
+        return in_language(self._departments.get(code), self.workstation.language, code)
 
     def _fill_tasks(self) -> None:
         assert self._view is not None and self._matter is not None

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,31 +16,21 @@ from textual.message import Message
 from textual.widgets import DataTable, Sparkline, Static
 from textual.worker import get_current_worker
 
-from screens.base import WorkScreen
+from screens.base import WorkScreen, in_language
 from screens.dialogs.officer_picker import OfficerPicker
+from screens.widgets.cells import NONE, count_cell, day_cell, due_cell, late_cell, refill
 from workstation.errors import PermissionDenied, WorkstationError
 
 if TYPE_CHECKING:
     from models import Application, Task
     from workstation.services.supervision import Overview
-    from workstation.workbench import Workbench
 
 DAYS = 30
 """The throughput window, in calendar days."""
 REFRESH_SECONDS = 30.0
 """How often the figures refresh by themselves."""
-NONE = "—"
-"""What an empty cell shows."""
 DEPARTMENT_WIDTH = 22
 """Cells for "code name" in the department table (long names end in an ellipsis)."""
-
-
-def department_names(bench: Workbench, language: str) -> dict[str, str]:
-    """Department code → name in ``language``."""
-    return {
-        code: zh if language.startswith("zh") else en
-        for code, (zh, en) in bench.department_names().items()
-    }
 
 
 @dataclass(frozen=True)
@@ -202,7 +191,10 @@ class DashboardScreen(WorkScreen):
                 bench.overview(days=DAYS),
                 bench.overdue_applications(),
                 {m.code: m.name(language) for m in bench.matters()},
-                department_names(bench, language),
+                {
+                    code: in_language(names, language, code)
+                    for code, names in bench.department_names().items()
+                },
                 bench.now(),
             )
         except PermissionDenied:
@@ -236,7 +228,7 @@ class DashboardScreen(WorkScreen):
             self.t("ui.dashboard.title", time=f"{now:%Y-%m-%d %H:%M}")
         )
         with self.app.batch_update():
-            _refill(
+            refill(
                 self.departments_table,
                 [
                     (
@@ -247,11 +239,11 @@ class DashboardScreen(WorkScreen):
                                 no_wrap=True,
                                 overflow="ellipsis",
                             ),
-                            _count(load.backlog),
-                            _count(load.overdue, "bold red"),
-                            _count(load.due_soon, "yellow"),
-                            _count(load.waiting_supplement),
-                            _count(load.decided),
+                            count_cell(load.backlog),
+                            count_cell(load.overdue, "bold red"),
+                            count_cell(load.due_soon, "yellow"),
+                            count_cell(load.waiting_supplement),
+                            count_cell(load.decided),
                             NONE if load.average_days is None else f"{load.average_days:.1f}",
                         ],
                     )
@@ -259,7 +251,7 @@ class DashboardScreen(WorkScreen):
                 ],
             )
             self._show_throughput(view.throughput)
-            _refill(
+            refill(
                 self.overdue_table,
                 [
                     (
@@ -267,8 +259,8 @@ class DashboardScreen(WorkScreen):
                         [
                             application.tracking_no,
                             figures.matters.get(application.matter_code, application.matter_code),
-                            _day(application.due_date, now),
-                            _late(application.due_date, now.date()),
+                            day_cell(application.due_date, now),
+                            late_cell(application.due_date, now.date()),
                         ],
                     )
                     for application in figures.overdue
@@ -277,7 +269,7 @@ class DashboardScreen(WorkScreen):
             self.query_one("#dash-overdue-title", Static).update(
                 self.t("ui.dashboard.overdue_title", count=len(figures.overdue))
             )
-            _refill(
+            refill(
                 self.oldest_table,
                 [
                     (
@@ -286,8 +278,8 @@ class DashboardScreen(WorkScreen):
                             task.id,
                             task.department_code,
                             self.t(f"state.{task.state}"),
-                            _day(task.opened_at, now),
-                            _due(task, now.date()),
+                            day_cell(task.opened_at, now),
+                            due_cell(task, now.date()),
                             self._holder(task, now),
                         ],
                     )
@@ -385,46 +377,3 @@ class DashboardScreen(WorkScreen):
         else:
             self.message.update(Text(event.text, style="green"))
         self.action_refresh()
-
-
-def _count(value: int, style: str = "") -> Text:
-    """A figure, coloured only when it is not zero."""
-    return Text(str(value), style=style if value else "")
-
-
-def _due(task: Task, today: date) -> Text:
-    """The task's due date, red when it has passed (paused tasks are not late)."""
-    if task.due_date is None:
-        return Text(NONE)
-    late = task.state == "open" and task.due_date < today
-    return Text(f"{task.due_date:%m-%d}", style="bold red" if late else "")
-
-
-def _day(moment: date | None, now: datetime) -> str:
-    """The month and day of ``moment`` (a time is shown in the office's time zone)."""
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(now.tzinfo)
-    return f"{moment:%m-%d}" if moment else NONE
-
-
-def _late(due: date | None, today: date) -> Text:
-    """Calendar days past ``due``."""
-    return Text(str((today - due).days) if due else NONE, style="bold red")
-
-
-def _refill(table: DataTable[str | Text], rows: list[tuple[str, list[str | Text]]]) -> None:
-    """Replace the rows of ``table``, keeping the cursor on the same key if it is still there."""
-    kept = None
-    if table.row_count:
-        kept = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-    table.clear()
-    for key, cells in rows:
-        table.add_row(*cells, key=key)
-    for index, column in enumerate(table.ordered_columns):
-        if column.auto_width:
-            # Measured now rather than when the table next idles (an automatic width only
-            # grows there, and a frame drawn before it would show the old widths).
-            widths = (cell_len(str(row[index])) for _, row in rows)
-            column.content_width = max([column.label.cell_len, *widths])
-    if kept is not None and kept in table.rows:
-        table.move_cursor(row=table.get_row_index(kept))

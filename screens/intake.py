@@ -16,7 +16,7 @@ from textual.widgets import Checkbox, DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from models import Applicant
-from screens.base import WorkScreen
+from screens.base import WorkScreen, in_language
 from screens.dialogs.receipt import ReceiptScreen
 from screens.widgets.applicant import ApplicantPanel, Note, compact
 from screens.widgets.checklist import Checklist, MatterForm
@@ -114,8 +114,7 @@ class IntakeScreen(WorkScreen):
 
     def _department(self, code: str) -> str:
         """A department's name in the operator's language (its code if it has none)."""
-        names = self._departments.get(code)
-        return names[0 if self.workstation.language.startswith("zh") else 1] if names else code
+        return in_language(self._departments.get(code), self.workstation.language, code)
 
     # ── applicant: the panel asks, the screen calls the services ────────────────────────
     @on(ApplicantPanel.Search)

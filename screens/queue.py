@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,12 +15,13 @@ from textual.widgets import Input, Static
 
 from screens.base import WorkScreen
 from screens.dialogs.decision import DecisionDialog, Outcome, light_text
+from screens.routing import Routing, read_routing
 from screens.widgets.task_table import TaskTable
 from workstation.errors import WorkstationError
 
 if TYPE_CHECKING:
     from models import Task
-    from workstation.catalog.schema import Matter, Names
+    from workstation.catalog.schema import Matter
     from workstation.services.cases import CaseView
     from workstation.services.supervision import QueueKey, QueuePage
     from workstation.workbench import Workbench
@@ -32,31 +32,6 @@ PAGE_SIZE = 50
 """Rows in the table at once: the queue is read a page at a time, never whole."""
 COLUMNS = ("light", "due", "tracking", "state", "claimed", "task")
 """The table's columns; each label is the message ``ui.queue.col_<column>``."""
-
-
-@dataclass(frozen=True)
-class Routing:
-    """Names of tasks and departments, read once from the published matters."""
-
-    tasks: dict[tuple[str, str], Names]
-    """(department, task code) → the task's name."""
-    departments: list[str]
-    """Every department some matter routes to, in the order they were published."""
-    department_names: dict[str, tuple[str, str]]
-    """Department code → (Chinese name, English name), as published."""
-
-
-def read_routing(bench: Workbench) -> Routing:
-    """Task names by department and code, from every published matter (a few quick reads)."""
-    names: dict[tuple[str, str], Names] = {}
-    for choice in bench.matters():
-        for spec in bench.matter(choice.code).tasks:
-            names.setdefault((spec.department, spec.code), spec.name)
-    published = bench.department_names()
-    order = list(published)
-    used = {department for department, _ in names}
-    ranked = sorted(used, key=lambda d: (order.index(d) if d in order else len(order), d))
-    return Routing(names, ranked, published)
 
 
 class QueueScreen(WorkScreen):
@@ -159,14 +134,8 @@ class QueueScreen(WorkScreen):
         super().on_screen_resume()
         self.load()
 
-    def _department_name(self, code: str) -> str:
-        names = self.routing.department_names.get(code) if self.routing else None
-        if names is None:
-            return code
-        return names[0] if self.workstation.language.startswith("zh") else names[1]
-
     def _draw_head(self) -> None:
-        name = self._department_name(self.department) if self.department else "—"
+        name = self.department_name(self.department) if self.department else "—"
         self.query_one("#queue-department", Static).update(
             self.t("ui.queue.department", department=name)
         )
@@ -421,7 +390,7 @@ class QueueScreen(WorkScreen):
 
     def _push_dialog(self, task: Task, case: CaseView, matter: Matter) -> None:
         names = {
-            code: self._department_name(code) for code in {t.department_code for t in case.tasks}
+            code: self.department_name(code) for code in {t.department_code for t in case.tasks}
         }
         dialog = DecisionDialog(
             task,
