@@ -356,7 +356,7 @@ def test_supervisor_reassigns_to_a_colleague_then_releases(hall: Hall) -> None:
     with reading(hall.engine) as s:
         mine_b = supervision.queue(s, actor=officer_b, department="market", now=t2, view="mine")
         mine_a = supervision.queue(s, actor=officer_a, department="market", now=t2, view="mine")
-    assert ([t.id for t in mine_b.tasks], mine_a.total) == ([task_id], 0)
+    assert ([t.id for t in mine_b.tasks], mine_a.tasks) == ([task_id], [])
 
     with writing(hall.engine) as s:
         tasks.release(s, actor=hall.supervisor, task_id=task_id, now=t2)
