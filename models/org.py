@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -17,6 +19,14 @@ class Office(SQLModel, table=True):
     """True for the office this database belongs to (the origin of its own events)."""
     demo: bool = False
     """A demo office: its login screen may list the demo operators and their password."""
+    key_id: str | None = Field(default=None, max_length=32)
+    """The office key that signs its sync batches and receipts (None until registered)."""
+    public_key: str | None = Field(default=None, max_length=64)
+    """Raw Ed25519 public key of the office key, hex."""
+    enrolled: bool = False
+    """Enrolled below this office: its sync requests are checked against ``public_key``."""
+    revoked_at: datetime | None = None
+    """When its enrolment was revoked; nothing it signs later is accepted."""
 
 
 class Department(SQLModel, table=True):

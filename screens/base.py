@@ -82,6 +82,10 @@ class WorkScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         """Preferences apply to what the screen now holds; the header is read again."""
         self.workstation.apply_preferences(self)
+        self.refresh_header()
+
+    def refresh_header(self) -> None:
+        """Read the header's figures again (after an action that signed an event)."""
         self.workstation.refresh_status(self.query_one(StatusBar))
 
     def explain(self, error: WorkstationError) -> str:

@@ -157,6 +157,7 @@ class CaseScreen(WorkScreen):
         self._view, self._matter = message.view, message.matter
         self._checks, self._departments = message.checks, message.departments
         self.query_one("#case-lookup-error", Static).update("")
+        self.refresh_header()
         self._say(message.note)
         self.query_one("#case-body").display = True
         self._show()

@@ -371,6 +371,7 @@ class DashboardScreen(WorkScreen):
 
     @on(Acted)
     def _acted(self, event: Acted) -> None:
+        self.refresh_header()
         if event.error is not None:
             self.message.update(Text(self.explain(event.error), style="bold red"))
             self.app.bell()

@@ -357,6 +357,7 @@ class IntakeScreen(WorkScreen):
 
     def _accepted(self, receipt: Receipt, note: str) -> None:
         self.last_receipt = receipt
+        self.refresh_header()
         self.run_worker(self._reset())
         self.app.push_screen(ReceiptScreen(receipt, note, self.workstation.language))
 

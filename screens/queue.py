@@ -403,6 +403,7 @@ class QueueScreen(WorkScreen):
         self.app.push_screen(dialog, self._decided)
 
     def _decided(self, outcome: Outcome | None) -> None:
+        self.refresh_header()
         # The page is read again when the queue resumes; a claim from the table reloads here.
         if outcome is not None:
             self.say(self._report(outcome))

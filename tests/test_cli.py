@@ -195,7 +195,7 @@ def test_scripted_hotel_flow(db_file: Path) -> None:
     people += [(user, f"{dep}审批员", "officer", dep) for dep, user in OFFICERS.items()]
     for username, name, role, department in people:
         add_operator(db_file, username, name, role, department)
-    setup_events = 2 + len(people)
+    setup_events = 3 + len(people)  # genesis, office key, catalog, one per operator
     assert event_count(db_file) == setup_events
 
     # ── 一窗受理 with every required material, the 容缺 ones promised ──────────────────────────
@@ -401,7 +401,7 @@ def test_show_prints_the_signed_timeline(db_file: Path) -> None:
     run("approve", f"{numbers[0]}/fire", "--permit", "FIR000001", who="o-fire")
     lines = run("show", numbers[0], who="clerk").output.splitlines()
     timeline = [line for line in lines if line.startswith("  #")]
-    rows = query(db_file, "SELECT seq, ts, type, actor FROM event WHERE seq IN (5, 7) ORDER BY seq")
+    rows = query(db_file, "SELECT seq, ts, type, actor FROM event WHERE seq IN (6, 8) ORDER BY seq")
     assert timeline == [
         zh("cli.case_event", seq=seq, ts=ts, type=type_, actor=actor)
         for seq, ts, type_, actor in rows

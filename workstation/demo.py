@@ -25,7 +25,7 @@ from workstation.crypto import Signer
 from workstation.db import writing
 from workstation.errors import Conflict, WorkstationError
 from workstation.identity import person_id_check_digit, uscc_check_char
-from workstation.services import cases, intake, office, tasks
+from workstation.services import cases, enrolment, intake, office, tasks
 from workstation.services.applicants import ApplicantInput
 from workstation.services.auth import Actor
 
@@ -384,6 +384,9 @@ def seed(
             now=start,
             demo=True,
             signer=_signer(seed, "admin"),
+        )
+        enrolment.register_office_key(
+            session, actor=admin, key_dir=key_dir, now=start, signer=_signer(seed, "office")
         )
         office.publish_catalog(session, actor=admin, catalog=catalog, now=start)
         actors = {"admin": admin}

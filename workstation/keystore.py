@@ -17,8 +17,12 @@ def key_file(key_dir: Path, username: str) -> Path:
 
 def save(key_dir: Path, username: str, record: dict[str, Any]) -> Path:
     """Write ``record`` atomically, readable by the owner only."""
-    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = key_file(key_dir, username)
+    return write_private(key_file(key_dir, username), record)
+
+
+def write_private(path: Path, record: dict[str, Any]) -> Path:
+    """Write ``record`` as JSON to ``path`` atomically, readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temp = path.with_suffix(".tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

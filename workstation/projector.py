@@ -116,6 +116,33 @@ def _office_opened(session: Session, env: Envelope, body: dict[str, Any], at: da
     session.add(_operator(body["admin"]))
 
 
+@handles("office.key_registered")
+def _office_key(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    office = session.get(Office, body["office"])
+    if office is None:
+        raise ValueError("event refers to an unknown office")
+    office.key_id, office.public_key = body["key_id"], body["public_key"]
+    session.add(office)
+
+
+@handles("office.enrolled")
+def _office_enrolled(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    office = session.get(Office, body["code"]) or Office(code=body["code"], name="", level="")
+    office.name, office.level, office.parent_code = body["name"], body["level"], body["parent"]
+    office.key_id, office.public_key = body["key_id"], body["public_key"]
+    office.enrolled, office.revoked_at = True, None
+    session.add(office)
+
+
+@handles("office.revoked")
+def _office_revoked(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    office = session.get(Office, body["code"])
+    if office is None:
+        raise ValueError("event refers to an unknown office")
+    office.revoked_at = at
+    session.add(office)
+
+
 @handles("operator.registered")
 def _operator_registered(
     session: Session, env: Envelope, body: dict[str, Any], at: datetime

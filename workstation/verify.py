@@ -11,8 +11,16 @@ from models import ChainHead, Event
 from workstation.crypto import ALG_ED25519, canonical, key_id, sha256_hex, verify_signature
 from workstation.eventlog import GENESIS_PREV, decode, subject_of
 
-KEY_ADMIN_TYPES = frozenset({"operator.registered", "operator.revoked"})
-"""Events that change who may sign; only an administrator's key may sign them."""
+KEY_ADMIN_TYPES = frozenset(
+    {
+        "operator.registered",
+        "operator.revoked",
+        "office.key_registered",
+        "office.enrolled",
+        "office.revoked",
+    }
+)
+"""Events that change who may sign or sync; only an administrator's key may sign them."""
 
 
 @dataclass(frozen=True)

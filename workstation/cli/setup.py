@@ -9,7 +9,7 @@ import typer
 
 from workstation.catalog import load_catalog
 from workstation.cli.context import guarded
-from workstation.services import office
+from workstation.services import enrolment, office
 from workstation.services.auth import ROLES
 from workstation.workdays import load_schedule_file
 
@@ -58,6 +58,9 @@ def init(
                 admin_name=admin_name,
                 admin_password=password,
                 now=ctx.now(),
+            )
+            enrolment.register_office_key(
+                session, actor=actor, key_dir=ctx.settings.key_dir, now=ctx.now()
             )
             count = office.publish_catalog(session, actor=actor, catalog=catalog, now=ctx.now())
         ctx.say("cli.initialised", office=code, name=name, admin=admin, matters=count)

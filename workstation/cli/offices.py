@@ -1,0 +1,99 @@
+"""`onewindow office`: this office's key and card; enrolling and revoking offices below."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from workstation.cli.context import guarded
+from workstation.services import enrolment
+from workstation.services.enrolment import OfficeCard
+
+office_app = typer.Typer(help="This office's key; the offices enrolled below it.")
+
+
+@office_app.command("key")
+def office_key() -> None:
+    """Create this office's sync key and register it (once, as an administrator)."""
+    with guarded() as ctx:
+        actor = ctx.actor
+        with ctx.write() as session:
+            key_id = enrolment.register_office_key(
+                session, actor=actor, key_dir=ctx.settings.key_dir, now=ctx.now()
+            )
+        ctx.say("cli.office_key", key_id=key_id)
+
+
+@office_app.command("card")
+def office_card(
+    out: Annotated[Path, typer.Option(help="Where to write the card (a small JSON file).")],
+) -> None:
+    """Write this office's card for the administrator of the level above to enrol."""
+    with guarded() as ctx:
+        with ctx.read() as session:
+            card = enrolment.office_card(session)
+        try:
+            out.write_text(card.to_json(), "utf-8")
+        except OSError as error:
+            ctx.fail_key("error.file.write", path=str(out), reason=error.strerror or str(error))
+        ctx.say("cli.office_card", path=str(out), code=card.code, key_id=card.key_id)
+
+
+@office_app.command("enroll")
+def office_enroll(
+    code: Annotated[str, typer.Argument(help="Code of the office to enrol.")],
+    public_key: Annotated[Path, typer.Option(help="The office's card (onewindow office card).")],
+) -> None:
+    """Enrol an office below this one, from its card (as an administrator)."""
+    with guarded() as ctx:
+        try:
+            text = public_key.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            ctx.fail_key("error.file.read", path=str(public_key), reason=str(error))
+        card = OfficeCard.from_json(text)
+        if card.code != code.strip():
+            ctx.fail_key("error.office_card.code", code=code, card=card.code)
+        actor = ctx.actor
+        with ctx.write() as session:
+            enrolment.enrol(session, actor=actor, card=card, now=ctx.now())
+        ctx.say("cli.office_enrolled", code=card.code, name=card.name, key_id=card.key_id)
+
+
+@office_app.command("revoke")
+def office_revoke(
+    code: Annotated[str, typer.Argument(help="Code of the enrolled office.")],
+    reason: Annotated[str, typer.Option(help="Why (a lost machine, a closed office…).")],
+) -> None:
+    """Stop accepting an enrolled office's key (as an administrator)."""
+    with guarded() as ctx:
+        actor = ctx.actor
+        with ctx.write() as session:
+            enrolment.revoke(session, actor=actor, code=code, reason=reason, now=ctx.now())
+        ctx.say("cli.office_revoked", code=code)
+
+
+@office_app.command("list")
+def office_list() -> None:
+    """The offices enrolled below this one, with their keys."""
+    with guarded() as ctx:
+        with ctx.read() as session:
+            offices = enrolment.enrolled(session)
+        if not offices:
+            ctx.say("cli.no_offices")
+        for office in offices:
+            state = "cli.office_revoked_state" if office.revoked_at else "cli.office_active"
+            ctx.say(
+                "cli.office_line",
+                code=office.code,
+                name=office.name,
+                level=f"level.{office.level}",
+                key_id=office.key_id or "",
+                state=state,
+            )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the office commands to ``app``."""
+    app.add_typer(office_app, name="office")
