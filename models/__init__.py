@@ -4,7 +4,7 @@ from models.case import Applicant, Application, ApplicationMaterial, Task
 from models.catalog import CalendarYear, Matter
 from models.log import AuditEntry, ChainHead, Event
 from models.org import Department, Office, Operator
-from models.sync import SyncCursor
+from models.sync import SyncCursor, SyncFork, SyncNonce, SyncReceipt
 
 PROJECTIONS: tuple[type, ...] = (
     Office,
@@ -34,5 +34,8 @@ __all__ = [
     "Office",
     "Operator",
     "SyncCursor",
+    "SyncFork",
+    "SyncNonce",
+    "SyncReceipt",
     "Task",
 ]

@@ -40,12 +40,16 @@ class Department(SQLModel, table=True):
 
 
 class Operator(SQLModel, table=True):
-    """A person who signs events: clerk, officer, supervisor, admin or auditor."""
+    """A person who signs events: clerk, officer, supervisor, admin or auditor.
 
+    A user name is unique within its office only: a hub holds the operators of every office
+    below it, and each township has its own ``admin``.
+    """
+
+    office_code: str = Field(foreign_key="office.code", primary_key=True, max_length=20)
     username: str = Field(primary_key=True, max_length=40)
     name: str = Field(max_length=80)
     role: str = Field(max_length=16)
-    office_code: str = Field(foreign_key="office.code", max_length=20)
     departments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     key_id: str = Field(max_length=32, index=True)
     public_key: str = Field(max_length=64)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -14,3 +17,36 @@ class SyncCursor(SQLModel, table=True):
     """``push`` or ``pull``."""
     seq: int = 0
     hash: str = Field(default="0" * 64, max_length=64)
+
+
+class SyncFork(SQLModel, table=True):
+    """A peer offered an event whose place in a chain is taken by another: a rewritten history."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin: str = Field(max_length=20, index=True)
+    seq: int
+    stored_hash: str = Field(max_length=64)
+    offered_hash: str = Field(max_length=64)
+    sender: str = Field(max_length=20)
+    """The office that sent it (the origin itself, or an office relaying it)."""
+    detected_at: datetime
+
+
+class SyncReceipt(SQLModel, table=True):
+    """The level above's signed word that it stored ``origin`` up to ``seq`` with ``hash``."""
+
+    peer: str = Field(primary_key=True, max_length=20)
+    origin: str = Field(primary_key=True, max_length=20)
+    seq: int
+    hash: str = Field(max_length=64)
+    document: str = Field(sa_column=Column(Text, nullable=False))
+    """The whole signed receipt (JSON), so that it can be shown to anyone and checked again."""
+    received_at: datetime
+
+
+class SyncNonce(SQLModel, table=True):
+    """A signed request already seen: the same request sent again is a replay, refused."""
+
+    office: str = Field(primary_key=True, max_length=20)
+    nonce: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(index=True)

@@ -8,13 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 from typer.testing import CliRunner
 
 from models import Event, Office
 from tests.conftest import NOW, PASSWORD, Hall, open_hall
+from tests.levels import COUNTY, events, open_county, township_card
 from workstation import crypto, officekey, rebuild
 from workstation.cli import app
 from workstation.db import make_engine, reading, upgrade, writing
@@ -27,41 +28,9 @@ from workstation.errors import (
     WorkstationError,
 )
 from workstation.i18n import translate
-from workstation.services import enrolment, office
-from workstation.services.auth import Actor
+from workstation.services import enrolment
 from workstation.services.enrolment import OfficeCard
 from workstation.verify import verify_log
-
-COUNTY = office.OfficeSpec("610102", "碑林区政务服务中心", "county")
-
-
-def open_county(engine: Engine, key_dir: Path) -> Actor:
-    """A county office on ``engine``; its administrator."""
-    with writing(engine) as session:
-        return office.init_office(
-            session,
-            key_dir=key_dir,
-            office=COUNTY,
-            parent=None,
-            admin_username="county-admin",
-            admin_name="区管理员",
-            admin_password=PASSWORD,
-            now=NOW,
-        )
-
-
-def events(engine: Engine) -> int:
-    """How many events the office's log holds."""
-    with reading(engine) as session:
-        return session.scalar(select(func.count()).select_from(Event)) or 0
-
-
-def township_card(hall: Hall) -> OfficeCard:
-    """The township registers its office key; its card."""
-    with writing(hall.engine) as session:
-        enrolment.register_office_key(session, actor=hall.admin, key_dir=hall.key_dir, now=NOW)
-    with reading(hall.engine) as session:
-        return enrolment.office_card(session)
 
 
 @pytest.fixture

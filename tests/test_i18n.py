@@ -22,6 +22,9 @@ PREFIXES = (
     "light",
     "right",
     "kind",
+    "ui",
+    "nav",
+    "level",
 )
 
 
@@ -29,8 +32,9 @@ def _keys_in_code() -> set[str]:
     words = "|".join(PREFIXES)
     pattern = re.compile(rf'"((?:{words})\.[a-z_]+(?:\.[a-z_]+)*)"')
     found: set[str] = set()
-    for path in (ROOT / "workstation").rglob("*.py"):
-        found |= set(pattern.findall(path.read_text("utf-8")))
+    for package in ("workstation", "sync", "screens"):
+        for path in (ROOT / package).rglob("*.py"):
+            found |= set(pattern.findall(path.read_text("utf-8")))
     return found
 
 

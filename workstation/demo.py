@@ -368,7 +368,7 @@ def seed(
     with writing(engine) as session:
         existing = session.scalars(select(Office).where(col(Office.local) == True)).first()  # noqa: E712
         if existing is not None:
-            if session.get(Operator, "clerk2") is None:
+            if session.get(Operator, (OFFICE.code, "clerk2")) is None:
                 raise Conflict("error.already_initialised")
             events = session.scalar(select(func.count()).select_from(Event)) or 0
             return DemoResult(0, events, False, operators)

@@ -82,3 +82,9 @@ class IntegrityFailure(WorkstationError):
     """The signed log or the projections are not what they should be."""
 
     key = "error.integrity"
+
+
+class SyncRefused(IntegrityFailure):
+    """A sync batch or bundle failed a check; nothing of it was applied. Params say where."""
+
+    key = "error.sync.refused"

@@ -98,22 +98,27 @@ def _operator(body: dict[str, Any]) -> Operator:
 
 @handles("office.opened")
 def _office_opened(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    # The first genesis a database sees is its own office's; later ones (at a hub) are of
+    # offices below, whose rows may already exist from their enrolment.
+    first = session.scalars(select(Office).where(col(Office.local) == True)).first() is None  # noqa: E712
     parent = body.get("parent")
-    if parent:
+    if parent and session.get(Office, parent["code"]) is None:
         session.add(Office(code=parent["code"], name=parent["name"], level=parent["level"]))
-    office = body["office"]
-    session.add(
-        Office(
-            code=office["code"],
-            name=office["name"],
-            level=office["level"],
-            parent_code=parent["code"] if parent else None,
-            local=True,
-            demo=bool(body.get("demo", False)),
-        )
-    )
+    spec = body["office"]
+    office = session.get(Office, spec["code"]) or Office(code=spec["code"], name="", level="")
+    office.name, office.level = spec["name"], spec["level"]
+    office.parent_code = parent["code"] if parent else office.parent_code
+    office.local = first
+    office.demo = bool(body.get("demo", False)) and first
+    session.add(office)
     session.flush()
     session.add(_operator(body["admin"]))
+
+
+def _from_below(session: Session, env: Envelope) -> bool:
+    """True for an event of an office enrolled below this one (relayed up by sync)."""
+    office = session.get(Office, env["origin"])
+    return office is not None and office.enrolled
 
 
 @handles("office.key_registered")
@@ -121,8 +126,24 @@ def _office_key(session: Session, env: Envelope, body: dict[str, Any], at: datet
     office = session.get(Office, body["office"])
     if office is None:
         raise ValueError("event refers to an unknown office")
+    if office.enrolled:
+        return  # the key this office enrolled it with stays; re-keying is a new enrolment
     office.key_id, office.public_key = body["key_id"], body["public_key"]
     session.add(office)
+
+
+@handles("office.upstream_registered")
+def _upstream(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    if _from_below(session, env):
+        return  # where an office below syncs to is its own business
+    office = session.get(Office, body["code"]) or Office(code=body["code"], name="", level="")
+    office.name, office.level = body["name"], body["level"]
+    office.key_id, office.public_key = body["key_id"], body["public_key"]
+    session.add(office)
+    here = session.get(Office, env["origin"])
+    if here is not None:
+        here.parent_code = body["code"]
+        session.add(here)
 
 
 @handles("office.enrolled")
@@ -152,7 +173,7 @@ def _operator_registered(
 
 @handles("operator.revoked")
 def _operator_revoked(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    operator = session.get(Operator, body["username"])
+    operator = session.get(Operator, (env["origin"], body["username"]))
     if operator is not None:
         operator.active = False
         session.add(operator)
@@ -160,6 +181,8 @@ def _operator_revoked(session: Session, env: Envelope, body: dict[str, Any], at:
 
 @handles("catalog.published")
 def _catalog(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    if _from_below(session, env):
+        return  # the catalog flows down from the level that publishes it, never up
     for item in body["departments"]:
         session.merge(Department(**item))
     session.flush()
@@ -180,6 +203,8 @@ def _catalog(session: Session, env: Envelope, body: dict[str, Any], at: datetime
 
 @handles("calendar.loaded")
 def _calendar(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    if _from_below(session, env):
+        return  # holidays, like the catalog, flow down only
     session.merge(CalendarYear(year=body["schedule"]["year"], schedule=body["schedule"]))
 
 

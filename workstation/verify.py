@@ -18,6 +18,7 @@ KEY_ADMIN_TYPES = frozenset(
         "office.key_registered",
         "office.enrolled",
         "office.revoked",
+        "office.upstream_registered",
     }
 )
 """Events that change who may sign or sync; only an administrator's key may sign them."""

@@ -88,9 +88,11 @@ class Workbench:
     def demo_operators(self) -> list[tuple[str, str, str]]:
         """(user, name, role) of every operator, on a demo office only; else nothing."""
         with reading(self.engine) as session:
-            if not local_office(session).demo:
+            here = local_office(session)
+            if not here.demo:
                 return []
-            rows = session.scalars(select(Operator).order_by(col(Operator.username)))
+            query = select(Operator).where(col(Operator.office_code) == here.code)
+            rows = session.scalars(query.order_by(col(Operator.username)))
             return [(o.username, o.name, o.role) for o in rows if o.active]
 
     def login(self, username: str, password: str) -> Actor:
@@ -323,7 +325,11 @@ class Workbench:
     def officers(self, department: str) -> list[tuple[str, str]]:
         """(user, name) of the active officers of ``department``, for reassigning."""
         with reading(self.engine) as session:
-            rows = session.scalars(select(Operator).where(col(Operator.role) == "officer"))
+            here = local_office(session).code
+            query = select(Operator).where(
+                col(Operator.role) == "officer", col(Operator.office_code) == here
+            )
+            rows = session.scalars(query)
             return [(o.username, o.name) for o in rows if o.active and department in o.departments]
 
     def reassign(self, task_id: str, to: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from workstation.cli import context, integrity, offices, setup, views, work
+from workstation.cli import context, integrity, offices, setup, syncing, views, work
 from workstation.services.office import local_office
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ integrity.register(app)
 work.register(app)
 views.register(app)
 offices.register(app)
+syncing.register(app)
 
 
 @app.callback(invoke_without_command=True)

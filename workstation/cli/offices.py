@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from workstation.cli.context import guarded
+from workstation.cli.context import Context, guarded
 from workstation.services import enrolment
 from workstation.services.enrolment import OfficeCard
 
@@ -48,17 +48,35 @@ def office_enroll(
 ) -> None:
     """Enrol an office below this one, from its card (as an administrator)."""
     with guarded() as ctx:
-        try:
-            text = public_key.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            ctx.fail_key("error.file.read", path=str(public_key), reason=str(error))
-        card = OfficeCard.from_json(text)
+        card = _read_card(ctx, public_key)
         if card.code != code.strip():
             ctx.fail_key("error.office_card.code", code=code, card=card.code)
         actor = ctx.actor
         with ctx.write() as session:
             enrolment.enrol(session, actor=actor, card=card, now=ctx.now())
         ctx.say("cli.office_enrolled", code=card.code, name=card.name, key_id=card.key_id)
+
+
+@office_app.command("upstream")
+def office_upstream(
+    card: Annotated[Path, typer.Option(help="The card of the level above (its office card).")],
+) -> None:
+    """Register the level above: where this office syncs to and its office key."""
+    with guarded() as ctx:
+        upstream = _read_card(ctx, card)
+        actor = ctx.actor
+        with ctx.write() as session:
+            enrolment.register_upstream(session, actor=actor, card=upstream, now=ctx.now())
+        ctx.say("cli.office_upstream", code=upstream.code, name=upstream.name)
+
+
+def _read_card(ctx: Context, path: Path) -> OfficeCard:
+    """An office card from a file; a missing or broken file is said so."""
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        ctx.fail_key("error.file.read", path=str(path), reason=str(error))
+    return OfficeCard.from_json(text)
 
 
 @office_app.command("revoke")

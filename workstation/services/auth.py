@@ -7,9 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from models import Operator
+from models import Office, Operator
 from workstation import eventlog, keystore
 from workstation.crypto import Signer, check_password, open_private_key
 from workstation.errors import AuthenticationFailed, PermissionDenied
@@ -72,7 +72,8 @@ def require(actor: Actor, right: str, *, department: str | None = None) -> None:
 
 def login(session: Session, *, key_dir: Path, username: str, password: str) -> Actor:
     """Check the password against its scrypt hash and unlock the operator's key (offline)."""
-    operator = session.get(Operator, username)
+    here = session.scalars(select(Office.code).where(col(Office.local) == True)).first()  # noqa: E712
+    operator = session.get(Operator, (here, username)) if here else None
     if operator is None or not operator.active:
         raise AuthenticationFailed()
     record = keystore.load(key_dir, username)

@@ -119,6 +119,18 @@ def enrol(session: Session, *, actor: Actor, card: OfficeCard, now: datetime) ->
     return office
 
 
+def register_upstream(session: Session, *, actor: Actor, card: OfficeCard, now: datetime) -> None:
+    """Learn the level above from its card: where this office syncs to, and its office key."""
+    require(actor, "administer")
+    card.check()
+    here = local_office(session)
+    if LEVELS.index(card.level) <= LEVELS.index(here.level):
+        raise InvalidInput("error.upstream.level", level=f"level.{card.level}")
+    if here.parent_code and here.parent_code != card.code:
+        raise InvalidInput("error.upstream.other", parent=here.parent_code, code=card.code)
+    record(session, actor, "office.upstream_registered", asdict(card), now)
+
+
 def revoke(session: Session, *, actor: Actor, code: str, reason: str, now: datetime) -> None:
     """Stop accepting an enrolled office's key (a lost or stolen machine)."""
     require(actor, "administer")

@@ -165,7 +165,7 @@ def add_operator(
     name = _check_name(name, "name")
     if role not in ROLES:
         raise InvalidInput("error.operator.role", value=role, roles=", ".join(ROLES))
-    if session.get(Operator, username) is not None:
+    if session.get(Operator, (actor.office_code, username)) is not None:
         raise Conflict("error.operator.exists", username=username)
     for code in departments:
         if session.get(Department, code) is None:
@@ -185,7 +185,7 @@ def add_operator(
         **keys,
     }
     record(session, actor, "operator.registered", body, now)
-    operator = session.get(Operator, username)
+    operator = session.get(Operator, (actor.office_code, username))
     assert operator is not None
     return operator
 

@@ -97,7 +97,7 @@ def reassign(
     require(actor, "reassign")
     task = get_task(session, task_id)
     _ensure_open(task, allow=OPEN_STATES)
-    target = session.get(Operator, to)
+    target = session.get(Operator, (actor.office_code, to))
     if target is None or not target.active:
         raise NotFound("error.operator.unknown", username=to)
     if target.role != "officer":

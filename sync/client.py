@@ -1,0 +1,109 @@
+"""One round of sync with the level above, over HTTP: push until nothing waits.
+
+Every batch is its own request and its own transaction here: a cut anywhere costs at most the
+batch in flight, which the upstream skips when it comes again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from sync import signing
+from sync.hub import PUSH
+from sync.outgoing import BATCH_SIZE, next_batch, take_receipt
+from sync.wire import Receipt
+from workstation import officekey
+from workstation.db import reading, writing
+from workstation.errors import ConfigError, SyncRefused, WorkstationError
+from workstation.services.office import local_office
+from workstation.settings import Settings
+
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+"""A rural link is slow; a dead one is found out within seconds."""
+
+
+class UpstreamUnreachable(WorkstationError):
+    """The level above did not answer; everything stays here and goes up next time."""
+
+    key = "error.sync.unreachable"
+
+
+class UpstreamRefused(SyncRefused):
+    """The level above refused a batch and said why (in both languages)."""
+
+    def __init__(self, key: str, params: dict[str, str], messages: dict[str, str]) -> None:
+        super().__init__(key, **params)
+        self.messages = messages
+
+    def message(self, language: str) -> str:
+        """The upstream's own words, in the operator's language."""
+        return self.messages.get(language) or super().message(language)
+
+
+@dataclass(frozen=True)
+class PushReport:
+    """What one round moved."""
+
+    batches: int
+    events: int
+    receipted: int
+
+
+def push(
+    engine: Engine,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime],
+    http: httpx.Client | None = None,
+    limit: int = BATCH_SIZE,
+) -> PushReport:
+    """Send everything the upstream has not receipted, batch by batch; what moved."""
+    if not settings.upstream_url:
+        raise ConfigError("error.sync.no_upstream")
+    with reading(engine) as session:
+        here = local_office(session).code
+    key = officekey.load(settings.key_dir, here)
+    client = http or httpx.Client(base_url=settings.upstream_url, timeout=TIMEOUT)
+    batches = events = receipted = 0
+    try:
+        while True:
+            with reading(engine) as session:
+                batch = next_batch(session, key, limit=limit)
+            if batch is None:
+                break
+            body = batch.encode()
+            headers = signing.sign(here, key, "POST", PUSH, body, clock())
+            headers["Content-Type"] = "application/octet-stream"
+            try:
+                answer = client.post(PUSH, content=body, headers=headers)
+            except httpx.HTTPError as error:
+                raise UpstreamUnreachable(url=settings.upstream_url, reason=str(error)) from None
+            if answer.status_code != 200:
+                raise _refusal(answer, settings.upstream_url)
+            receipt = Receipt.from_json(answer.json().get("receipt"))
+            with writing(engine) as session:
+                covered = take_receipt(session, receipt, now=clock())
+            if covered == 0:
+                # The upstream took the batch but signs for nothing new: sending it again
+                # would loop; stop and say so.
+                raise SyncRefused("error.sync.no_progress", url=settings.upstream_url)
+            batches, events = batches + 1, events + len(batch.events)
+            receipted += covered
+    finally:
+        if http is None:
+            client.close()
+    return PushReport(batches, events, receipted)
+
+
+def _refusal(answer: httpx.Response, url: str) -> WorkstationError:
+    """The upstream's refusal as an error, or "unreachable" if it did not say why."""
+    try:
+        data = answer.json()
+        return UpstreamRefused(str(data["error"]), dict(data["params"]), dict(data["message"]))
+    except (ValueError, KeyError, TypeError):
+        return UpstreamUnreachable(url=url, reason=f"HTTP {answer.status_code}")

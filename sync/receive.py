@@ -1,0 +1,212 @@
+"""Taking a batch from an office below: check everything, then store it all or nothing.
+
+The checks, in order: the sender is enrolled here and not revoked; its office key signed the
+batch; each event is canonical, of an origin in the sender's subtree, the next of its chain
+(sequence without gap, previous hash) and signed by an active operator of its origin with
+the right to sign its type. An event already held is skipped only if it is the same event;
+the same place with another hash is a fork, refused and recorded. Events, projections, chain
+heads and cursors are written in the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from models import ChainHead, Event, Office, Operator, SyncCursor, SyncFork
+from sync.wire import Batch, Receipt, WireEvent
+from workstation import projector
+from workstation.crypto import ALG_ED25519, Signer, canonical, key_id, sha256_hex, verify_signature
+from workstation.errors import SyncRefused
+from workstation.eventlog import GENESIS_PREV, decode, subject_of
+from workstation.services.office import local_office
+from workstation.verify import KEY_ADMIN_TYPES
+
+MAX_RELAY_DEPTH = 6
+"""Levels from a village to the nation: an origin further below the sender is not its own."""
+
+
+@dataclass(frozen=True)
+class Fork:
+    """Where a peer's history and ours part."""
+
+    origin: str
+    seq: int
+    stored_hash: str
+    offered_hash: str
+
+
+class ForkRefused(SyncRefused):
+    """The batch rewrites history; the caller records ``fork`` apart from the refused batch."""
+
+    def __init__(self, fork: Fork, sender: str) -> None:
+        super().__init__("error.sync.fork", origin=fork.origin, seq=fork.seq)
+        self.fork = fork
+        self.sender = sender
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What one batch did here."""
+
+    stored: int
+    skipped: int
+    receipt: Receipt
+
+
+def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
+    """Check ``batch`` whole and store it; refused whole with the first reason found."""
+    here = local_office(session)
+    sender = session.get(Office, batch.sender)
+    if sender is None or not sender.enrolled or sender.parent_code != here.code:
+        raise SyncRefused("error.sync.unenrolled", office=batch.sender)
+    if sender.revoked_at is not None:
+        raise SyncRefused("error.sync.revoked", office=batch.sender)
+    if not sender.public_key or batch.key_id != sender.key_id:
+        raise SyncRefused("error.sync.batch_signature", office=batch.sender)
+    if not batch.verifies(bytes.fromhex(sender.public_key)):
+        raise SyncRefused("error.sync.batch_signature", office=batch.sender)
+    stored = skipped = 0
+    origins: set[str] = set()
+    for index, wire in enumerate(batch.events):
+        envelope, digest = _envelope(wire, index)
+        origin, seq = envelope["origin"], envelope["seq"]
+        origins.add(origin)
+        held = session.scalars(
+            select(Event).where(col(Event.origin) == origin, col(Event.seq) == seq)
+        ).first()
+        if held is not None:
+            if held.hash != digest:
+                raise ForkRefused(Fork(origin, seq, held.hash, digest), batch.sender)
+            skipped += 1
+            continue
+        if not _below(session, origin, batch.sender):
+            raise SyncRefused("error.sync.foreign_origin", index=index, origin=origin)
+        _check_link(session, envelope, index)
+        _check_signer(session, envelope, wire, index)
+        session.add(_row(envelope, wire, digest))
+        projector.apply(session, envelope, digest)
+        session.flush()
+        stored += 1
+    heads = {}
+    for origin in sorted(origins):
+        head = session.get(ChainHead, origin)
+        if head is not None:
+            heads[origin] = (head.seq, head.hash)
+            _advance(session, batch.sender, origin, head)
+    receipt = Receipt.sign(here.code, batch.sender, heads, office_key)
+    return Accepted(stored, skipped, receipt)
+
+
+def record_fork(session: Session, refused: ForkRefused, now: datetime) -> None:
+    """Keep the evidence of a fork (in its own transaction: the batch itself was refused)."""
+    fork = refused.fork
+    session.add(
+        SyncFork(
+            origin=fork.origin,
+            seq=fork.seq,
+            stored_hash=fork.stored_hash,
+            offered_hash=fork.offered_hash,
+            sender=refused.sender,
+            detected_at=now,
+        )
+    )
+
+
+def _envelope(wire: WireEvent, index: int) -> tuple[dict[str, Any], str]:
+    """The event's envelope, if its payload is one, in canonical form; and its hash."""
+    try:
+        envelope = decode(wire.payload)
+    except (ValueError, UnicodeDecodeError):
+        raise SyncRefused("error.sync.event_malformed", index=index) from None
+    fields = {"origin": str, "seq": int, "prev": str, "type": str, "ts": str, "actor": str}
+    if any(not isinstance(envelope.get(k), t) for k, t in fields.items()):
+        raise SyncRefused("error.sync.event_malformed", index=index)
+    if envelope.get("alg") != ALG_ED25519 or not isinstance(envelope.get("key_id"), str):
+        raise SyncRefused("error.sync.event_malformed", index=index)
+    if canonical(envelope) != wire.payload:
+        raise SyncRefused("error.sync.event_not_canonical", index=index)
+    if envelope["type"] not in projector.event_types():
+        raise SyncRefused("error.sync.event_type", index=index, type=envelope["type"])
+    return envelope, sha256_hex(wire.payload)
+
+
+def _below(session: Session, origin: str, sender: str) -> bool:
+    """True when ``origin`` is the sender or an office enrolled somewhere below it."""
+    code: str | None = origin
+    for _ in range(MAX_RELAY_DEPTH):
+        if code == sender:
+            return True
+        office = session.get(Office, code) if code else None
+        if office is None or not office.enrolled:
+            return False
+        code = office.parent_code
+    return False
+
+
+def _check_link(session: Session, envelope: dict[str, Any], index: int) -> None:
+    head = session.get(ChainHead, envelope["origin"])
+    seq, prev = (1, GENESIS_PREV) if head is None else (head.seq + 1, head.hash)
+    if envelope["seq"] != seq:
+        raise SyncRefused(
+            "error.sync.gap", index=index, origin=envelope["origin"], seq=envelope["seq"], want=seq
+        )
+    if envelope["prev"] != prev:
+        raise SyncRefused("error.sync.prev", index=index, origin=envelope["origin"], seq=seq)
+
+
+def _check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, index: int) -> None:
+    origin, actor = envelope["origin"], envelope["actor"]
+    if envelope["type"] == "office.opened" and envelope["seq"] == 1:
+        body = envelope["body"]
+        admin = body.get("admin") or {}
+        public = bytes.fromhex(str(admin.get("public_key", "")))
+        office = body.get("office") or {}
+        genuine = key_id(public) == envelope["key_id"] and admin.get("username") == actor
+        if not genuine or office.get("code") != origin:
+            raise SyncRefused("error.sync.genesis", index=index, origin=origin)
+    else:
+        operator = session.scalars(
+            select(Operator).where(
+                col(Operator.key_id) == envelope["key_id"], col(Operator.office_code) == origin
+            )
+        ).first()
+        if operator is None or operator.username != actor:
+            raise SyncRefused("error.sync.unknown_key", index=index, key_id=envelope["key_id"])
+        if not operator.active:
+            raise SyncRefused("error.sync.revoked_key", index=index, actor=actor)
+        if envelope["type"] in KEY_ADMIN_TYPES and operator.role != "admin":
+            raise SyncRefused("error.sync.not_admin", index=index, actor=actor)
+        public = bytes.fromhex(operator.public_key)
+    if not verify_signature(public, wire.signature, wire.payload):
+        raise SyncRefused("error.sync.signature", index=index, origin=origin, seq=envelope["seq"])
+
+
+def _row(envelope: dict[str, Any], wire: WireEvent, digest: str) -> Event:
+    return Event(
+        origin=envelope["origin"],
+        seq=envelope["seq"],
+        prev_hash=envelope["prev"],
+        hash=digest,
+        type=envelope["type"],
+        ts=envelope["ts"],
+        actor=envelope["actor"],
+        subject=subject_of(envelope),
+        key_id=envelope["key_id"],
+        alg=envelope["alg"],
+        payload=wire.payload,
+        signature=wire.signature,
+    )
+
+
+def _advance(session: Session, peer: str, origin: str, head: ChainHead) -> None:
+    """The cursor of what ``peer`` gave us of ``origin``, moved with the events it covers."""
+    cursor = session.get(SyncCursor, (peer, origin, "in")) or SyncCursor(
+        peer=peer, origin=origin, direction="in"
+    )
+    cursor.seq, cursor.hash = head.seq, head.hash
+    session.add(cursor)

@@ -1,0 +1,90 @@
+"""Offices at two levels for sync tests: a county, and township halls enrolled below it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import col
+
+from models import Event
+from sync.wire import Batch, WireEvent
+from tests.conftest import NOW, PASSWORD, Hall
+from tests.factories import CATALOG
+from workstation import officekey
+from workstation.crypto import Signer
+from workstation.db import reading, writing
+from workstation.services import enrolment, office
+from workstation.services.auth import Actor
+from workstation.services.enrolment import OfficeCard
+
+COUNTY = office.OfficeSpec("610102", "碑林区政务服务中心", "county")
+
+
+def open_county(engine: Engine, key_dir: Path) -> Actor:
+    """A county office on ``engine`` with its office key; its administrator."""
+    with writing(engine) as session:
+        admin = office.init_office(
+            session,
+            key_dir=key_dir,
+            office=COUNTY,
+            parent=None,
+            admin_username="county-admin",
+            admin_name="区管理员",
+            admin_password=PASSWORD,
+            now=NOW,
+        )
+    with writing(engine) as session:
+        enrolment.register_office_key(session, actor=admin, key_dir=key_dir, now=NOW)
+        office.publish_catalog(session, actor=admin, catalog=CATALOG, now=NOW)
+    return admin
+
+
+def township_card(hall: Hall) -> OfficeCard:
+    """The township registers its office key; its card."""
+    with writing(hall.engine) as session:
+        enrolment.register_office_key(session, actor=hall.admin, key_dir=hall.key_dir, now=NOW)
+    with reading(hall.engine) as session:
+        return enrolment.office_card(session)
+
+
+def enrol_township(county: Engine, admin: Actor, hall: Hall) -> Signer:
+    """Register the township's key, enrol it at the county; the township's office key."""
+    card = township_card(hall)
+    with writing(county) as session:
+        enrolment.enrol(session, actor=admin, card=card, now=NOW)
+    return officekey.load(hall.key_dir, card.code)
+
+
+def events(engine: Engine) -> int:
+    """How many events the office's log holds."""
+    with reading(engine) as session:
+        return session.scalar(select(func.count()).select_from(Event)) or 0
+
+
+def wire_events(engine: Engine, origin: str | None = None) -> list[WireEvent]:
+    """The events of ``engine``'s log (of one origin, if given) as they travel, in log order."""
+    with reading(engine) as session:
+        query = select(Event).order_by(col(Event.id))
+        if origin is not None:
+            query = query.where(col(Event.origin) == origin)
+        return [WireEvent(e.payload, e.signature) for e in session.scalars(query)]
+
+
+def batch_of(hall: Hall, office_key: Signer, wire: list[WireEvent] | None = None) -> Batch:
+    """A batch from the township: ``wire``, or its whole log, signed by its office key."""
+    return Batch.sign(
+        hall.admin.office_code, wire_events(hall.engine) if wire is None else wire, office_key
+    )
+
+
+def link(county: Engine, admin: Actor, county_keys: Path, hall: Hall) -> Signer:
+    """Enrol the township at the county and register the county as its upstream (both cards)."""
+    office_key = enrol_township(county, admin, hall)
+    with reading(county) as session:
+        card = enrolment.office_card(session)
+    with writing(hall.engine) as session:
+        enrolment.register_upstream(session, actor=hall.admin, card=card, now=NOW)
+    assert officekey.load(county_keys, card.code).key_id == card.key_id
+    return office_key

@@ -1,0 +1,159 @@
+"""The county hub as a real process on loopback: pushes, receipts, refusals, a dead link."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from sync import signing
+from sync.client import UpstreamRefused, UpstreamUnreachable, push
+from sync.hub import PUSH
+from sync.outgoing import next_batch
+from tests.conftest import Hall, open_hall
+from tests.levels import events, link, open_county, township_card
+from workstation import officekey
+from workstation.db import make_engine, reading, upgrade
+from workstation.services import outbox
+from workstation.settings import load_settings
+from workstation.verify import verify_log
+
+
+def now() -> datetime:
+    """The real clock: the hub checks request times against its own."""
+    return datetime.now(UTC)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def township(tmp_path: Path) -> Hall:
+    """A township office on its own SQLite file."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'township.db'}")
+    upgrade(engine)
+    return open_hall(engine, tmp_path / "township-keys")
+
+
+@pytest.fixture
+def hub(engine: Engine, tmp_path: Path, township: Hall) -> Iterator[str]:
+    """`onewindow hub` serving the county (SQLite or PostgreSQL) with the township enrolled."""
+    keys = tmp_path / "county-keys"
+    admin = open_county(engine, keys)
+    link(engine, admin, keys, township)
+    port = free_port()
+    env = {
+        **os.environ,
+        "ONEWINDOW_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "ONEWINDOW_KEY_DIR": str(keys),
+        "ONEWINDOW_LANGUAGE": "en",
+    }
+    command = [str(Path(sys.executable).parent / "onewindow"), "hub", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"the hub did not start: {output}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_township_pushes_everything_to_the_hub_once(
+    hub: str, engine: Engine, township: Hall
+) -> None:
+    health = httpx.get(f"{hub}/health").json()
+    assert health == {"status": "ok", "office": "610102", "level": "county"}
+    assert PUSH in httpx.get(f"{hub}/openapi.json").json()["paths"]
+    settings = load_settings(key_dir=township.key_dir, upstream_url=hub)
+    with reading(township.engine) as session:
+        waiting = outbox.waiting(session)
+    held = events(engine)
+
+    report = push(township.engine, settings, clock=now, limit=10)
+    assert (report.events, report.receipted) == (waiting, waiting)
+    assert report.batches == -(-waiting // 10)
+    assert events(engine) == held + waiting
+    with reading(township.engine) as session:
+        assert outbox.waiting(session) == 0
+    with reading(engine) as session:
+        assert verify_log(session).ok
+    again = push(township.engine, settings, clock=now)
+    assert (again.batches, again.events) == (0, 0)
+
+
+def test_the_hub_refuses_a_replay_and_a_stranger(hub: str, engine: Engine, township: Hall) -> None:
+    code = township.admin.office_code
+    key = officekey.load(township.key_dir, code)
+    with reading(township.engine) as session:
+        batch = next_batch(session, key, limit=5)
+    assert batch is not None
+    body = batch.encode()
+    headers = signing.sign(code, key, "POST", PUSH, body, now())
+    first = httpx.post(f"{hub}{PUSH}", content=body, headers=headers)
+    assert first.status_code == 200 and first.json()["stored"] == 5
+    replay = httpx.post(f"{hub}{PUSH}", content=body, headers=headers)
+    assert replay.status_code == 403
+    assert replay.json()["error"] == "error.sync.replay"
+    assert "replayed" in replay.json()["message"]["en"]
+
+    stranger = signing.sign("999999", key, "POST", PUSH, body, now())
+    refused = httpx.post(f"{hub}{PUSH}", content=body, headers=stranger)
+    assert (refused.status_code, refused.json()["error"]) == (403, "error.sync.unenrolled")
+    stale = signing.sign(code, key, "POST", PUSH, body, datetime(2026, 1, 1, tzinfo=UTC))
+    refused = httpx.post(f"{hub}{PUSH}", content=body, headers=stale)
+    assert (refused.status_code, refused.json()["error"]) == (403, "error.sync.clock")
+    tampered = httpx.post(f"{hub}{PUSH}", content=body[:-1] + b"\x00", headers=signing.sign(
+        code, key, "POST", PUSH, body[:-1] + b"\x00", now()))  # fmt: skip
+    assert tampered.status_code == 422 and tampered.json()["error"] == "error.sync.malformed"
+    assert events(engine) > 0
+
+
+def test_with_the_hub_down_nothing_is_lost(township: Hall, tmp_path: Path) -> None:
+    settings = load_settings(
+        key_dir=township.key_dir, upstream_url=f"http://127.0.0.1:{free_port()}"
+    )
+    township_card(township)
+    with reading(township.engine) as session:
+        waiting = outbox.waiting(session)
+    with pytest.raises(UpstreamUnreachable) as info:
+        push(township.engine, settings, clock=now)
+    assert "127.0.0.1" in info.value.message("zh_CN")
+    with reading(township.engine) as session:
+        assert outbox.waiting(session) == waiting
+
+
+def test_an_impostor_with_the_enrolled_code_hears_why(hub: str, tmp_path: Path) -> None:
+    """Another machine set up with the township's code has its own key: refused, and told."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    upgrade(engine)
+    other = open_hall(engine, tmp_path / "other-keys")
+    township_card(other)
+    settings = load_settings(key_dir=other.key_dir, upstream_url=hub)
+    with pytest.raises(UpstreamRefused) as info:
+        push(other.engine, settings, clock=now)
+    assert info.value.key == "error.sync.request_signature"
+    assert "不是办公室" in info.value.message("zh_CN")

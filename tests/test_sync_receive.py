@@ -1,0 +1,228 @@
+"""A county takes the township's signed log: all or nothing, idempotent, forks refused."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import col
+
+from models import Application, ChainHead, Event, SyncCursor, SyncFork, Task
+from sync.receive import Accepted, ForkRefused, accept, record_fork
+from sync.wire import Batch, WireEvent
+from tests.conftest import NOW, Hall, open_hall
+from tests.factories import request_for
+from tests.levels import batch_of, enrol_township, events, open_county, wire_events
+from workstation import officekey, rebuild
+from workstation.crypto import Signer, canonical
+from workstation.db import make_engine, reading, upgrade, writing
+from workstation.errors import SyncRefused
+from workstation.eventlog import decode
+from workstation.services import enrolment, intake, tasks
+from workstation.services.auth import Actor
+from workstation.verify import verify_log
+
+
+@pytest.fixture
+def township(tmp_path: Path) -> Hall:
+    """A township office on its own SQLite file, with three applications and a decision."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'township.db'}")
+    upgrade(engine)
+    hall = open_hall(engine, tmp_path / "township-keys")
+    with writing(engine) as session:
+        numbers = [
+            intake.accept(
+                session,
+                actor=hall.clerk,
+                request=request_for("hotel-open", rng=random.Random(seed)),
+                now=NOW,
+            ).tracking_no
+            for seed in range(3)
+        ]
+    with writing(engine) as session:
+        tasks.approve(session, actor=hall.officer("fire"), task_id=f"{numbers[0]}/fire",
+                      permit_no="FIR000001", now=NOW)  # fmt: skip
+    return hall
+
+
+@pytest.fixture
+def county(engine: Engine, tmp_path: Path) -> tuple[Engine, Actor, Signer]:
+    """The county (SQLite and PostgreSQL): its engine, administrator and office key."""
+    admin = open_county(engine, tmp_path / "county-keys")
+    return engine, admin, officekey.load(tmp_path / "county-keys", admin.office_code)
+
+
+def push(county: tuple[Engine, Actor, Signer], batch: Batch) -> Accepted:
+    """The county takes ``batch`` in one transaction."""
+    engine, _, key = county
+    with writing(engine) as session:
+        return accept(session, batch, office_key=key)
+
+
+def refused(county: tuple[Engine, Actor, Signer], batch: Batch, key: str) -> SyncRefused:
+    """``batch`` is refused with ``key`` and the county's log does not change."""
+    before = events(county[0])
+    with pytest.raises(SyncRefused) as info:
+        push(county, batch)
+    assert info.value.key == key, info.value
+    assert info.value.message("zh_CN") and info.value.message("en")
+    assert events(county[0]) == before
+    return info.value
+
+
+def projections(engine: Engine, origin: str) -> tuple[object, ...]:
+    """The township's applications and tasks as a database holds them."""
+    with reading(engine) as session:
+        apps = sorted(
+            (a.tracking_no, a.status, a.due_date, a.accepted_by)
+            for a in session.scalars(select(Application).where(col(Application.origin) == origin))
+        )
+        task_rows = sorted(
+            (t.id, t.state, t.due_date, t.decided_by, t.permit_no)
+            for t in session.scalars(select(Task))
+            if t.tracking_no.startswith(origin)
+        )
+    return tuple(apps), tuple(task_rows)
+
+
+def test_the_county_takes_the_whole_log_once_and_answers_with_a_signed_receipt(
+    county: tuple[Engine, Actor, Signer], township: Hall
+) -> None:
+    engine, admin, county_key = county
+    office_key = enrol_township(engine, admin, township)
+    code = township.admin.office_code
+    batch = Batch.decode(batch_of(township, office_key).encode())
+    held = events(engine)
+
+    first = push(county, batch)
+    assert (first.stored, first.skipped) == (len(batch.events), 0)
+    assert events(engine) == held + len(batch.events)
+    with reading(township.engine) as session:
+        head = session.get(ChainHead, code)
+        assert head is not None
+    assert first.receipt.heads == {code: (head.seq, head.hash)}
+    assert first.receipt.verifies(county_key.public_key)
+    assert not replace(first.receipt, heads={code: (head.seq - 1, head.hash)}).verifies(
+        county_key.public_key
+    )
+    assert projections(engine, code) == projections(township.engine, code)
+    with reading(engine) as session:
+        assert verify_log(session).ok
+        assert rebuild.check(session) == []
+        cursor = session.get(SyncCursor, (code, code, "in"))
+        assert cursor is not None and (cursor.seq, cursor.hash) == (head.seq, head.hash)
+        # Signatures travel untouched: each stored row is the township's own.
+        theirs = {(w.payload, w.signature) for w in wire_events(township.engine)}
+        ours = {
+            (e.payload, e.signature)
+            for e in session.scalars(select(Event).where(col(Event.origin) == code))
+        }
+        assert ours == theirs
+
+    again = push(county, batch)
+    assert (again.stored, again.skipped) == (0, len(batch.events))
+    assert events(engine) == held + len(batch.events)
+
+
+def test_a_push_cut_short_resumes_where_it_stopped(
+    county: tuple[Engine, Actor, Signer], township: Hall
+) -> None:
+    engine, admin, _ = county
+    office_key = enrol_township(engine, admin, township)
+    wire = wire_events(township.engine)
+    half = len(wire) // 2
+    assert push(county, batch_of(township, office_key, wire[:half])).stored == half
+    gap = refused(county, batch_of(township, office_key, wire[: half - 1] + wire[half + 1 :]),
+                  "error.sync.gap")  # fmt: skip
+    assert (gap.params["index"], gap.params["seq"], gap.params["want"]) == (
+        half - 1,
+        half + 2,
+        half + 1,
+    )
+    rest = push(county, batch_of(township, office_key, wire))
+    assert (rest.stored, rest.skipped) == (len(wire) - half, half)
+
+
+def test_what_the_county_refuses(
+    county: tuple[Engine, Actor, Signer], township: Hall, tmp_path: Path
+) -> None:
+    engine, admin, _ = county
+    wire = wire_events(township.engine)
+    stranger = Signer.generate()
+    refused(county, batch_of(township, stranger, wire), "error.sync.unenrolled")
+    office_key = enrol_township(engine, admin, township)
+    refused(county, batch_of(township, stranger, wire), "error.sync.batch_signature")
+    signed = batch_of(township, office_key, wire)
+    refused(county, replace(signed, events=signed.events[:-1]), "error.sync.batch_signature")
+
+    # One event changed after signing: not canonical, or not what its operator signed.
+    envelope = decode(wire[1].payload)
+    envelope["body"] = {**envelope["body"], "extra": 1}
+    forged = [wire[0], WireEvent(canonical(envelope), wire[1].signature), *wire[2:]]
+    refused(county, batch_of(township, office_key, forged), "error.sync.signature")
+    spaced = [wire[0], WireEvent(wire[1].payload + b" ", wire[1].signature), *wire[2:]]
+    refused(county, batch_of(township, office_key, spaced), "error.sync.event_not_canonical")
+    # Signed by a key nobody registered.
+    envelope = decode(wire[1].payload)
+    envelope["key_id"] = stranger.key_id
+    payload = canonical(envelope)
+    unknown = [wire[0], WireEvent(payload, stranger.sign(payload)), *wire[2:]]
+    refused(county, batch_of(township, office_key, unknown), "error.sync.unknown_key")
+    # An event of an office that is not below the sender.
+    envelope = decode(wire[0].payload)
+    envelope["origin"] = "999999"
+    elsewhere = [WireEvent(canonical(envelope), wire[0].signature)]
+    refused(county, batch_of(township, office_key, elsewhere), "error.sync.foreign_origin")
+
+    with writing(engine) as session:
+        enrolment.revoke(session, actor=admin, code=township.admin.office_code,
+                         reason="机器丢失", now=NOW)  # fmt: skip
+    refused(county, batch_of(township, office_key, wire), "error.sync.revoked")
+
+
+def test_a_rewritten_history_is_a_fork_refused_and_recorded(
+    county: tuple[Engine, Actor, Signer], township: Hall
+) -> None:
+    engine, admin, _ = county
+    office_key = enrol_township(engine, admin, township)
+    wire = wire_events(township.engine)
+    push(county, batch_of(township, office_key, wire))
+    # With the operator's key in hand, the township rewrites its newest event and re-signs it.
+    envelope = decode(wire[-1].payload)
+    envelope["body"] = {**envelope["body"], "permit_no": "FIR999999"}
+    payload = canonical(envelope)
+    rewritten = WireEvent(payload, township.officer("fire").signer.sign(payload))
+    before = events(engine)
+    with pytest.raises(ForkRefused) as info:
+        push(county, batch_of(township, office_key, [*wire[:-1], rewritten]))
+    assert events(engine) == before
+    with writing(engine) as session:
+        record_fork(session, info.value, NOW)
+    with reading(engine) as session:
+        [fork] = session.scalars(select(SyncFork))
+        assert (fork.origin, fork.seq, fork.sender) == (
+            township.admin.office_code,
+            len(wire),
+            township.admin.office_code,
+        )
+        assert fork.stored_hash != fork.offered_hash
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        (b"not deflated", "error.sync.malformed"),
+        (zlib.compress(b"[1, 2]"), "error.sync.malformed"),
+        (zlib.compress(canonical({"v": 99})), "error.sync.version"),
+        (zlib.compress(canonical({"v": 1, "events": [{"p": "!!"}]})), "error.sync.malformed"),
+    ],
+)
+def test_a_malformed_batch_is_refused_before_anything_is_read(data: bytes, key: str) -> None:
+    with pytest.raises(SyncRefused) as info:
+        Batch.decode(data)
+    assert info.value.key == key
