@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from sync import signing
 from sync.hub import PUSH
-from sync.outgoing import BATCH_SIZE, next_batch, take_receipt
+from sync.outgoing import BATCH_SIZE, next_batch, rewind, take_receipt
 from sync.wire import Receipt
 from workstation import officekey
 from workstation.db import reading, writing
@@ -84,7 +84,10 @@ def push(
             except httpx.HTTPError as error:
                 raise UpstreamUnreachable(url=settings.upstream_url, reason=str(error)) from None
             if answer.status_code != 200:
-                raise _refusal(answer, settings.upstream_url)
+                refusal = _refusal(answer, settings.upstream_url)
+                if isinstance(refusal, UpstreamRefused) and _rewound(engine, refusal):
+                    continue
+                raise refusal
             receipt = Receipt.from_json(answer.json().get("receipt"))
             with writing(engine) as session:
                 covered = take_receipt(session, receipt, now=clock())
@@ -98,6 +101,18 @@ def push(
         if http is None:
             client.close()
     return PushReport(batches, events, receipted)
+
+
+def _rewound(engine: Engine, refusal: UpstreamRefused) -> bool:
+    """The upstream lacks what it once receipted (restored from a backup): resend the tail."""
+    if refusal.key != "error.sync.prerequisite":
+        return False
+    try:
+        origin, have = str(refusal.params["origin"]), int(refusal.params["have"])
+    except (KeyError, ValueError):
+        return False
+    with writing(engine) as session:
+        return rewind(session, origin, have)
 
 
 def _refusal(answer: httpx.Response, url: str) -> WorkstationError:

@@ -30,8 +30,13 @@ def origins_to_push(session: Session) -> list[str]:
     return sorted(session.scalars(query))
 
 
-def next_batch(session: Session, office_key: Signer, *, limit: int = BATCH_SIZE) -> Batch | None:
-    """The next events the upstream has not receipted, in log order, signed; None if none."""
+def next_batch(
+    session: Session, office_key: Signer, *, limit: int | None = BATCH_SIZE
+) -> Batch | None:
+    """The next events the upstream has not receipted, in log order, signed; None if none.
+
+    ``limit=None`` takes everything (a bundle for a USB stick).
+    """
     here = local_office(session)
     after = {origin: pushed_up_to(session, origin) for origin in origins_to_push(session)}
     if not after:
@@ -39,9 +44,23 @@ def next_batch(session: Session, office_key: Signer, *, limit: int = BATCH_SIZE)
     pending = or_(
         *(and_(col(Event.origin) == origin, col(Event.seq) > seq) for origin, seq in after.items())
     )
-    rows = session.scalars(select(Event).where(pending).order_by(col(Event.id)).limit(limit))
+    rows = list(session.scalars(select(Event).where(pending).order_by(col(Event.id)).limit(limit)))
     wire = [WireEvent(row.payload, row.signature) for row in rows]
-    return Batch.sign(here.code, wire, office_key) if wire else None
+    # The batch presupposes what the upstream already signed for: one that lost it since (a
+    # restored backup) refuses the batch and says what it has, and the tail goes again.
+    needs = {row.origin: after[row.origin] for row in rows if after[row.origin]}
+    return Batch.sign(here.code, wire, office_key, needs) if wire else None
+
+
+def rewind(session: Session, origin: str, seq: int) -> bool:
+    """The upstream holds ``origin`` only up to ``seq``: send from there again (True if moved)."""
+    if seq >= pushed_up_to(session, origin):
+        return False
+    held = session.scalars(
+        select(Event).where(col(Event.origin) == origin, col(Event.seq) == seq)
+    ).first()
+    _move_cursor(session, origin, seq, held.hash if held is not None else "0" * 64)
+    return True
 
 
 def take_receipt(session: Session, receipt: Receipt, *, now: datetime) -> int:

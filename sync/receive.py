@@ -70,6 +70,11 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
         raise SyncRefused("error.sync.batch_signature", office=batch.sender)
     if not batch.verifies(bytes.fromhex(sender.public_key)):
         raise SyncRefused("error.sync.batch_signature", office=batch.sender)
+    for origin, needed in sorted(batch.after.items()):
+        head = session.get(ChainHead, origin)
+        have = head.seq if head is not None else 0
+        if have < needed:
+            raise SyncRefused("error.sync.prerequisite", origin=origin, need=needed, have=have)
     stored = skipped = 0
     origins: set[str] = set()
     for index, wire in enumerate(batch.events):

@@ -41,36 +41,46 @@ class Batch:
     key_id: str
     """The sender's office key."""
     signature: bytes
+    after: dict[str, int]
+    """What the batch presupposes: per origin, the sequence the receiver must already hold
+    (a bundle carried by hand may arrive out of order; it is refused, never left with a gap)."""
 
     @staticmethod
-    def signed_part(sender: str, events: tuple[WireEvent, ...]) -> bytes:
+    def signed_part(sender: str, events: tuple[WireEvent, ...], after: dict[str, int]) -> bytes:
         """The bytes the sender's office key signs."""
         return canonical(
             {
                 "v": WIRE_VERSION,
                 "sender": sender,
+                "after": after,
                 "events": [{"p": _b64(e.payload), "s": _b64(e.signature)} for e in events],
             }
         )
 
     @classmethod
-    def sign(cls, sender: str, events: list[WireEvent], office_key: Signer) -> Batch:
+    def sign(
+        cls,
+        sender: str,
+        events: list[WireEvent],
+        office_key: Signer,
+        after: dict[str, int] | None = None,
+    ) -> Batch:
         """A batch of ``events`` signed by the sending office."""
-        frozen = tuple(events)
-        signature = office_key.sign(cls.signed_part(sender, frozen))
-        return cls(sender, frozen, office_key.key_id, signature)
+        frozen, needs = tuple(events), dict(after or {})
+        signature = office_key.sign(cls.signed_part(sender, frozen, needs))
+        return cls(sender, frozen, office_key.key_id, signature, needs)
 
     def verifies(self, public_key: bytes) -> bool:
         """True when the sender's office key signed exactly this batch."""
-        return verify_signature(
-            public_key, self.signature, self.signed_part(self.sender, self.events)
-        )
+        part = self.signed_part(self.sender, self.events, self.after)
+        return verify_signature(public_key, self.signature, part)
 
     def encode(self) -> bytes:
         """The batch on the wire: canonical JSON, deflated."""
         document = {
             "v": WIRE_VERSION,
             "sender": self.sender,
+            "after": self.after,
             "events": [{"p": _b64(e.payload), "s": _b64(e.signature)} for e in self.events],
             "key_id": self.key_id,
             "sig": _b64(self.signature),
@@ -97,7 +107,12 @@ class Batch:
         sender, key_id = document.get("sender"), document.get("key_id")
         if not isinstance(sender, str) or not isinstance(key_id, str):
             raise SyncRefused("error.sync.malformed", where="sender")
-        return cls(sender, tuple(wire), key_id, _unb64(document.get("sig"), "sig"))
+        after = document.get("after")
+        if not isinstance(after, dict) or not all(
+            isinstance(k, str) and type(v) is int for k, v in after.items()
+        ):
+            raise SyncRefused("error.sync.malformed", where="after")
+        return cls(sender, tuple(wire), key_id, _unb64(document.get("sig"), "sig"), after)
 
 
 @dataclass(frozen=True)

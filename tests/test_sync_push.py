@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from models import Event, SyncReceipt
-from sync.outgoing import next_batch, receipted, take_receipt
+from sync.outgoing import next_batch, receipted, rewind, take_receipt
 from sync.receive import accept
 from sync.wire import Receipt
 from tests.conftest import NOW, Hall, open_hall
@@ -23,7 +23,7 @@ from workstation import officekey
 from workstation.crypto import Signer
 from workstation.db import make_engine, reading, upgrade, writing
 from workstation.errors import SyncRefused
-from workstation.services import intake, outbox
+from workstation.services import enrolment, intake, outbox
 from workstation.services.auth import Actor
 
 
@@ -137,3 +137,32 @@ def _hash_of(hall: Hall, seq: int) -> str:
             select(Event).where(col(Event.origin) == hall.admin.office_code, col(Event.seq) == seq)
         ).one()
         return row.hash
+
+
+def test_an_upstream_that_lost_events_says_so_and_the_tail_goes_again(
+    county: tuple[Engine, Actor, Signer], township: Hall, tmp_path: Path
+) -> None:
+    key = link(county[0], county[1], tmp_path / "county-keys", township)
+    while round_trip(township, county, key, limit=500):
+        pass
+    accept_some(township, 1, seed=3)
+    # The county is restored from a backup taken before any of it: a new database.
+    restored = make_engine(f"sqlite:///{tmp_path / 'restored.db'}")
+    upgrade(restored)
+    keys = tmp_path / "county-keys"  # the backup comes back on the same machine, same key
+    admin = open_county(restored, keys)
+    with reading(township.engine) as session:
+        card = enrolment.office_card(session)
+    with writing(restored) as session:
+        enrolment.enrol(session, actor=admin, card=card, now=NOW)
+    again = (restored, admin, officekey.load(keys, admin.office_code))
+    with reading(township.engine) as session:
+        batch = next_batch(session, key)
+    assert batch is not None and batch.after
+    with pytest.raises(SyncRefused) as info, writing(restored) as session:
+        accept(session, batch, office_key=again[2])
+    assert info.value.key == "error.sync.prerequisite" and info.value.params["have"] == 0
+    with writing(township.engine) as session:
+        assert rewind(session, township.admin.office_code, 0)
+    everything = waiting(township)
+    assert round_trip(township, again, key, limit=10_000) == everything

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from sync import client
+from sync import bundle, client
+from sync.outgoing import next_batch, take_receipt
+from sync.receive import ForkRefused, accept, record_fork
+from workstation import officekey
 from workstation.cli.context import guarded
 from workstation.services.office import local_office
 
@@ -44,7 +48,59 @@ def sync() -> None:
         )
 
 
+bundle_app = typer.Typer(help="Sync by file, where there is no link (a USB stick).")
+
+
+@bundle_app.command("export")
+def bundle_export(
+    out: Annotated[Path, typer.Option(help="The bundle file to write.")],
+) -> None:
+    """Write everything the level above has not receipted yet into one signed file."""
+    with guarded() as ctx:
+        with ctx.read() as session:
+            key = officekey.load(ctx.settings.key_dir, local_office(session).code)
+            batch = next_batch(session, key, limit=None)
+        if batch is None:
+            ctx.say("cli.bundle_nothing")
+            return
+        bundle.write_bundle(out, batch)
+        ctx.say("cli.bundle_written", path=str(out), events=len(batch.events))
+
+
+@bundle_app.command("import")
+def bundle_import(
+    path: Annotated[Path, typer.Argument(help="A bundle from an office below.")],
+) -> None:
+    """Check and apply a bundle exactly like a push; write the signed receipt beside it."""
+    with guarded() as ctx:
+        batch = bundle.read_bundle(path)
+        try:
+            with ctx.write() as session:
+                key = officekey.load(ctx.settings.key_dir, local_office(session).code)
+                done = accept(session, batch, office_key=key)
+        except ForkRefused as fork:
+            with ctx.write() as session:
+                record_fork(session, fork, ctx.now())
+            raise
+        out = bundle.receipt_path(path)
+        bundle.write_receipt(out, done.receipt)
+        ctx.say("cli.bundle_imported", stored=done.stored, skipped=done.skipped, receipt=str(out))
+
+
+@bundle_app.command("receipt")
+def bundle_receipt(
+    path: Annotated[Path, typer.Argument(help="The receipt the level above wrote.")],
+) -> None:
+    """Take the level above's receipt for a bundle: those events are no longer provisional."""
+    with guarded() as ctx:
+        receipt = bundle.read_receipt(path)
+        with ctx.write() as session:
+            covered = take_receipt(session, receipt, now=ctx.now())
+        ctx.say("cli.bundle_receipted", events=covered, office=receipt.receiver)
+
+
 def register(app: typer.Typer) -> None:
     """Add the sync commands to ``app``."""
     app.command()(hub)
     app.command()(sync)
+    app.add_typer(bundle_app, name="bundle")

@@ -1,0 +1,84 @@
+"""Bundles: the same signed batches, carried on a USB stick where there is no link at all.
+
+A bundle is a signed batch with a short header, written to a temporary name, flushed to the
+disk and renamed, so a stick pulled out mid-write leaves no half file that looks whole. The
+receiving office checks and applies it exactly like a push and writes its signed receipt
+beside it for the trip back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from sync.wire import Batch, Receipt
+from workstation.errors import InvalidInput, SyncRefused
+
+MAGIC = b"ONEWINDOW-BUNDLE 1\n"
+"""The first bytes of every bundle: what it is and the layout's version."""
+RECEIPT_SUFFIX = ".receipt.json"
+"""The receipt written beside an imported bundle."""
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (temporary name, fsync, rename, fsync)."""
+    temp = path.with_name(f".{path.name}.partial")
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise InvalidInput(
+            "error.file.write", path=str(path), reason=error.strerror or str(error)
+        ) from None
+
+
+def write_bundle(path: Path, batch: Batch) -> None:
+    """Save ``batch`` as a bundle file."""
+    write_atomically(path, MAGIC + batch.encode())
+
+
+def read_bundle(path: Path) -> Batch:
+    """The batch in a bundle file; a file that is not one is refused with the reason."""
+    data = _read(path)
+    if not data.startswith(MAGIC):
+        raise SyncRefused("error.sync.not_bundle", path=str(path))
+    return Batch.decode(data[len(MAGIC) :])
+
+
+def receipt_path(bundle: Path) -> Path:
+    """Where the receipt of an imported bundle is written."""
+    return bundle.with_name(bundle.name + RECEIPT_SUFFIX)
+
+
+def write_receipt(path: Path, receipt: Receipt) -> None:
+    """Save a receipt for the trip back down."""
+    text = json.dumps(receipt.to_json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    write_atomically(path, text.encode("utf-8"))
+
+
+def read_receipt(path: Path) -> Receipt:
+    """A receipt from its file; a broken one is refused."""
+    try:
+        value = json.loads(_read(path).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise SyncRefused("error.sync.malformed", where=str(path)) from None
+    return Receipt.from_json(value)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InvalidInput(
+            "error.file.read", path=str(path), reason=error.strerror or str(error)
+        ) from None

@@ -1,0 +1,182 @@
+"""Bundles on a USB stick: applied exactly like a push, idempotent, refused when damaged."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from sync import bundle
+from sync.outgoing import next_batch, take_receipt
+from sync.receive import accept
+from tests.conftest import NOW, PASSWORD, Hall, open_hall
+from tests.factories import request_for
+from tests.levels import events, link, open_county
+from workstation import officekey
+from workstation.cli import app
+from workstation.crypto import Signer
+from workstation.db import make_engine, reading, upgrade, writing
+from workstation.errors import InvalidInput, SyncRefused
+from workstation.services import enrolment, intake, outbox
+from workstation.services.auth import Actor
+
+
+@pytest.fixture
+def township(tmp_path: Path) -> Hall:
+    """A township office on its own SQLite file, with two applications."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'township.db'}")
+    upgrade(engine)
+    hall = open_hall(engine, tmp_path / "township-keys")
+    accept_some(hall, 2)
+    return hall
+
+
+def accept_some(hall: Hall, count: int, seed: int = 0) -> None:
+    """``count`` hotel applications at the township window."""
+    with writing(hall.engine) as session:
+        for n in range(count):
+            request = request_for("hotel-open", rng=random.Random(seed * 100 + n))
+            intake.accept(session, actor=hall.clerk, request=request, now=NOW)
+
+
+def new_county(tmp_path: Path, name: str) -> tuple[Engine, Actor, Signer, Path]:
+    """A county on SQLite; its engine, administrator, office key and key directory."""
+    engine = make_engine(f"sqlite:///{tmp_path / f'{name}.db'}")
+    upgrade(engine)
+    keys = tmp_path / f"{name}-keys"
+    admin = open_county(engine, keys)
+    return engine, admin, officekey.load(keys, admin.office_code), keys
+
+
+def export(hall: Hall, path: Path) -> int:
+    """Export what the county has not receipted; how many events."""
+    key = officekey.load(hall.key_dir, hall.admin.office_code)
+    with reading(hall.engine) as session:
+        batch = next_batch(session, key, limit=None)
+    assert batch is not None
+    bundle.write_bundle(path, batch)
+    return len(batch.events)
+
+
+def import_at(county: Engine, key: Signer, path: Path) -> tuple[int, int]:
+    """Import a bundle at the county, writing the receipt beside it; (stored, skipped)."""
+    with writing(county) as session:
+        done = accept(session, bundle.read_bundle(path), office_key=key)
+    bundle.write_receipt(bundle.receipt_path(path), done.receipt)
+    return done.stored, done.skipped
+
+
+def waiting(hall: Hall) -> int:
+    """Events the county has not receipted."""
+    with reading(hall.engine) as session:
+        return outbox.waiting(session)
+
+
+def test_a_bundle_goes_up_and_its_receipt_comes_back(township: Hall, tmp_path: Path) -> None:
+    county, admin, key, keys = new_county(tmp_path, "county")
+    link(county, admin, keys, township)
+    stick = tmp_path / "stick" / "610102001.bundle"
+    stick.parent.mkdir()
+    count = export(township, stick)
+    assert count == waiting(township)
+    assert [p.name for p in stick.parent.iterdir()] == [stick.name]  # no partial file left
+    assert import_at(county, key, stick) == (count, 0)
+    assert import_at(county, key, stick) == (0, count)  # twice changes nothing
+    with writing(township.engine) as session:
+        take_receipt(session, bundle.read_receipt(bundle.receipt_path(stick)), now=NOW)
+    assert waiting(township) == 0
+
+
+def test_a_bundle_out_of_order_is_refused_as_a_missing_prerequisite(
+    township: Hall, tmp_path: Path
+) -> None:
+    county, admin, key, keys = new_county(tmp_path, "county")
+    link(county, admin, keys, township)
+    first, second = tmp_path / "first.bundle", tmp_path / "second.bundle"
+    export(township, first)
+    import_at(county, key, first)
+    with writing(township.engine) as session:
+        take_receipt(session, bundle.read_receipt(bundle.receipt_path(first)), now=NOW)
+    accept_some(township, 1, seed=7)
+    export(township, second)
+    # A county restored from a backup taken before the first bundle: the second needs it.
+    restored, admin2, key2, _ = new_county(tmp_path, "restored")
+    with reading(township.engine) as session:
+        card = enrolment.office_card(session)
+    with writing(restored) as session:
+        enrolment.enrol(session, actor=admin2, card=card, now=NOW)
+    before = events(restored)
+    with pytest.raises(SyncRefused) as info, writing(restored) as session:
+        accept(session, bundle.read_bundle(second), office_key=key2)
+    assert info.value.key == "error.sync.prerequisite"
+    assert "missing" in info.value.message("en").lower()
+    assert events(restored) == before
+
+
+def test_every_damaged_bundle_is_refused_and_nothing_is_applied(
+    township: Hall, tmp_path: Path
+) -> None:
+    county, admin, key, keys = new_county(tmp_path, "county")
+    link(county, admin, keys, township)
+    good = tmp_path / "good.bundle"
+    export(township, good)
+    data = good.read_bytes()
+    before = events(county)
+    rng = random.Random(2026)
+    damaged = tmp_path / "damaged.bundle"
+    reasons: set[str] = set()
+    for offset in rng.sample(range(len(data)), min(200, len(data))):
+        flipped = bytearray(data)
+        flipped[offset] ^= 1 << rng.randrange(8)
+        damaged.write_bytes(bytes(flipped))
+        with pytest.raises((SyncRefused, InvalidInput)) as info, writing(county) as session:
+            accept(session, bundle.read_bundle(damaged), office_key=key)
+        reasons.add(info.value.key)
+        assert info.value.message("zh_CN") and info.value.message("en")
+    for cut in (1, len(data) // 2, len(data) - 1):
+        damaged.write_bytes(data[:cut])
+        with pytest.raises(SyncRefused), writing(county) as session:
+            accept(session, bundle.read_bundle(damaged), office_key=key)
+    damaged.write_bytes(data + b"trailing garbage")
+    with pytest.raises(SyncRefused), writing(county) as session:
+        accept(session, bundle.read_bundle(damaged), office_key=key)
+    assert events(county) == before
+    assert reasons <= {
+        "error.sync.not_bundle",
+        "error.sync.malformed",
+        "error.sync.version",
+        "error.sync.batch_signature",
+    }, reasons
+
+
+def test_the_bundle_commands(township: Hall, tmp_path: Path) -> None:
+    county, admin, _, keys = new_county(tmp_path, "county")
+    link(county, admin, keys, township)
+    path = tmp_path / "up.bundle"
+
+    def run(*args: str, at: tuple[str, Path, str]) -> str:
+        database, key_dir, who = at
+        env = {
+            "ONEWINDOW_DATABASE_URL": database,
+            "ONEWINDOW_KEY_DIR": str(key_dir),
+            "ONEWINDOW_OPERATOR": who,
+            "ONEWINDOW_PASSWORD": PASSWORD,
+            "ONEWINDOW_LANGUAGE": "en",
+        }
+        result = CliRunner().invoke(app, list(args), env=env)
+        assert "Traceback" not in result.output
+        return result.output
+
+    here = (township.engine.url.render_as_string(hide_password=False), township.key_dir, "admin")
+    up = (county.url.render_as_string(hide_password=False), keys, "county-admin")
+    count = waiting(township)
+    assert f"{count} events" in run("bundle", "export", "--out", str(path), at=here)
+    assert f"{count} new" in run("bundle", "import", str(path), at=up)
+    out = run("bundle", "receipt", str(bundle.receipt_path(path)), at=here)
+    assert f"{count} events" in out and waiting(township) == 0
+    assert "nothing to export" in run("bundle", "export", "--out", str(path), at=here)
+    path.write_bytes(b"not a bundle")
+    assert "not a One-Window bundle" in run("bundle", "import", str(path), at=up)
