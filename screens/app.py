@@ -18,6 +18,7 @@ from screens.intake import IntakeScreen
 from screens.keys import localise_bindings
 from screens.login import LoginScreen
 from screens.queue import QueueScreen
+from screens.syncer import Syncer
 from screens.widgets.status import StatusBar
 from workstation.i18n import translate
 from workstation.workbench import Workbench
@@ -67,6 +68,8 @@ class WorkstationApp(App[None]):
         self.bench = bench
         self.language = bench.settings.language
         self._screens: dict[str, Screen[None]] = {}
+        self.syncer = Syncer(self, bench, self._status_tick)
+        """Pushes to the level above in the background, when one is configured."""
         localise_bindings(self, self.language)
 
     def t(self, key: str, **params: Any) -> str:
@@ -77,6 +80,7 @@ class WorkstationApp(App[None]):
         """Start at the login screen; keep the header's connection state current."""
         self.push_screen(LoginScreen())
         self.set_interval(STATUS_EVERY, self._status_tick)
+        self.syncer.start()
 
     def _status_tick(self) -> None:
         for bar in self.screen.query(StatusBar):
@@ -95,8 +99,16 @@ class WorkstationApp(App[None]):
         actor = self.bench.actor
         if actor is not None:
             bar.operator = f"{actor.name} · {self.t('role.' + actor.role)}"
-        state = "offline" if office.upstream else "standalone"
-        bar.connection = self.t(f"ui.status.{state}", waiting=office.waiting)
+        sync = self.syncer.state
+        if not office.upstream:
+            state = "standalone"
+        elif sync.online is None:
+            state = "connecting"
+        else:
+            state = "online" if sync.online else "offline"
+        last = f"{sync.last_sync:%H:%M}" if sync.last_sync else self.t("ui.status.never")
+        bar.connection = self.t(f"ui.status.{state}", waiting=office.waiting, last=last)
+        bar.tooltip = sync.last_error or None
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette lists every key the screen offers now, under its own name."""

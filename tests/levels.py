@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import col
@@ -88,3 +96,41 @@ def link(county: Engine, admin: Actor, county_keys: Path, hall: Hall) -> Signer:
         enrolment.register_upstream(session, actor=hall.admin, card=card, now=NOW)
     assert officekey.load(county_keys, card.code).key_id == card.key_id
     return office_key
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_hub(engine: Engine, keys: Path) -> Iterator[str]:
+    """`onewindow hub` as a real process serving ``engine`` on loopback; its URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "ONEWINDOW_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "ONEWINDOW_KEY_DIR": str(keys),
+        "ONEWINDOW_LANGUAGE": "en",
+    }
+    command = [str(Path(sys.executable).parent / "onewindow"), "hub", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise RuntimeError(f"the hub did not start: {output}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

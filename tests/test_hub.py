@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +15,7 @@ from sync.client import UpstreamRefused, UpstreamUnreachable, push
 from sync.hub import PUSH
 from sync.outgoing import next_batch
 from tests.conftest import Hall, open_hall
-from tests.levels import events, link, open_county, township_card
+from tests.levels import events, free_port, link, open_county, running_hub, township_card
 from workstation import officekey
 from workstation.db import make_engine, reading, upgrade
 from workstation.services import outbox
@@ -31,13 +26,6 @@ from workstation.verify import verify_log
 def now() -> datetime:
     """The real clock: the hub checks request times against its own."""
     return datetime.now(UTC)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -54,32 +42,8 @@ def hub(engine: Engine, tmp_path: Path, township: Hall) -> Iterator[str]:
     keys = tmp_path / "county-keys"
     admin = open_county(engine, keys)
     link(engine, admin, keys, township)
-    port = free_port()
-    env = {
-        **os.environ,
-        "ONEWINDOW_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "ONEWINDOW_KEY_DIR": str(keys),
-        "ONEWINDOW_LANGUAGE": "en",
-    }
-    command = [str(Path(sys.executable).parent / "onewindow"), "hub", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"the hub did not start: {output}")
-            time.sleep(0.1)
+    with running_hub(engine, keys) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_township_pushes_everything_to_the_hub_once(

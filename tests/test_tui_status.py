@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import pytest
 from textual.pilot import Pilot
 
@@ -10,8 +13,9 @@ from screens.app import WorkstationApp
 from screens.widgets.status import StatusBar
 from tests.conftest import NOW, PASSWORD, Hall
 from tests.factories import request_for
+from tests.levels import free_port, link, open_county, running_hub, township_card
 from workstation.app import build_app
-from workstation.db import reading, writing
+from workstation.db import make_engine, reading, upgrade, writing
 from workstation.services import intake
 from workstation.services.office import local_office
 from workstation.services.outbox import UPSTREAM
@@ -26,10 +30,11 @@ def head_seq(hall: Hall) -> int:
         return head.seq
 
 
-def make_app(hall: Hall, upstream: str = "") -> WorkstationApp:
-    """The workstation in Chinese at NOW, with or without a level above."""
+def make_app(hall: Hall, upstream: str = "", *, real_clock: bool = False) -> WorkstationApp:
+    """The workstation in Chinese at NOW (or now: a hub checks times), maybe with an upstream."""
     settings = load_settings(key_dir=hall.key_dir, language="zh_CN", upstream_url=upstream)
-    return build_app(settings, engine=hall.engine, clock=lambda: NOW)
+    clock = (lambda: datetime.now().astimezone()) if real_clock else (lambda: NOW)
+    return build_app(settings, engine=hall.engine, clock=clock)
 
 
 async def login_clerk(app: WorkstationApp, pilot: Pilot[None]) -> StatusBar:
@@ -51,25 +56,60 @@ async def test_without_an_upstream_the_header_counts_every_event_as_not_reported
         assert "综合窗口受理员" in bar.operator and "610102001" in bar.office
 
 
+async def wait_for_sync(app: WorkstationApp, pilot: Pilot[None], bar: StatusBar) -> None:
+    """Until the first background round has ended (the header no longer says "connecting")."""
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if app.syncer.state.online is not None:
+            app.screen.on_screen_resume()
+            await pilot.pause()
+            return
+    raise AssertionError(f"no sync round ended: {bar.connection}")
+
+
 @pytest.mark.parametrize("pushed", [0, 3])
-async def test_with_an_upstream_the_header_counts_what_the_push_cursor_has_not_passed(
+async def test_with_the_upstream_down_the_header_says_offline_and_counts_what_waits(
     sqlite_hall: Hall, pushed: int
 ) -> None:
     if pushed:
         with writing(sqlite_hall.engine) as session:
             origin = local_office(session).code
             session.add(SyncCursor(peer=UPSTREAM, origin=origin, direction="push", seq=pushed))
-    app = make_app(sqlite_hall, upstream="http://127.0.0.1:9")
+    township_card(sqlite_hall)
+    app = make_app(sqlite_hall, upstream=f"http://127.0.0.1:{free_port()}")
     async with app.run_test(size=(120, 40)) as pilot:
         bar = await login_clerk(app, pilot)
+        await wait_for_sync(app, pilot, bar)
         before = head_seq(sqlite_hall)
-        assert bar.connection == f"离线 · 待同步 {before - pushed}"
-        # One more application: the header says so when the screen is shown again.
+        assert bar.connection == f"离线 · 待同步 {before - pushed} · 上次 从未同步"
+        assert "连不上上级" in str(bar.tooltip)
+        # Work goes on offline; the header counts it when the screen is shown again.
         with writing(sqlite_hall.engine) as session:
             intake.accept(
                 session, actor=sqlite_hall.clerk, request=request_for("hotel-open"), now=NOW
             )
         app.screen.on_screen_resume()
         await pilot.pause()
-        assert bar.connection == f"离线 · 待同步 {head_seq(sqlite_hall) - pushed}"
+        assert bar.connection.startswith(f"离线 · 待同步 {head_seq(sqlite_hall) - pushed} ")
         assert head_seq(sqlite_hall) > before
+
+
+async def test_with_the_hub_up_the_worker_pushes_and_the_header_says_online(
+    sqlite_hall: Hall, tmp_path: Path
+) -> None:
+    county = make_engine(f"sqlite:///{tmp_path / 'county.db'}")
+    upgrade(county)
+    keys = tmp_path / "county-keys"
+    admin = open_county(county, keys)
+    link(county, admin, keys, sqlite_hall)
+    with running_hub(county, keys) as url:
+        app = make_app(sqlite_hall, upstream=url, real_clock=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            bar = await login_clerk(app, pilot)
+            await wait_for_sync(app, pilot, bar)
+            assert app.syncer.state.online, app.syncer.state.last_error
+            last = app.syncer.state.last_sync
+            assert last is not None
+            assert bar.connection == f"在线 · 待同步 0 · 上次 {last:%H:%M}"
+            assert bar.tooltip is None
