@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -121,3 +122,35 @@ def test_an_impostor_with_the_enrolled_code_hears_why(hub: str, tmp_path: Path) 
         push(other.engine, settings, clock=now)
     assert info.value.key == "error.sync.request_signature"
     assert "不是办公室" in info.value.message("zh_CN")
+
+
+def test_two_hub_processes_on_one_database_apply_a_batch_exactly_once(
+    engine: Engine, tmp_path: Path, township: Hall
+) -> None:
+    """The same batch sent at once to two hub processes on one database: stored once."""
+    keys = tmp_path / "county-keys"
+    admin = open_county(engine, keys)
+    link(engine, admin, keys, township)
+    code = township.admin.office_code
+    key = officekey.load(township.key_dir, code)
+    with reading(township.engine) as session:
+        batch = next_batch(session, key, limit=None)
+    assert batch is not None
+    body = batch.encode()
+    held = events(engine)
+
+    def send(url: str) -> httpx.Response:
+        headers = signing.sign(code, key, "POST", PUSH, body, now())
+        return httpx.post(f"{url}{PUSH}", content=body, headers=headers, timeout=60)
+
+    with (
+        running_hub(engine, keys) as first,
+        running_hub(engine, keys) as second,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        answers = list(pool.map(send, [first, second] * 4))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert sorted(a.json()["stored"] for a in answers) == [0] * 7 + [len(batch.events)]
+    assert events(engine) == held + len(batch.events)
+    with reading(engine) as session:
+        assert verify_log(session).ok
