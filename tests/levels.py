@@ -106,9 +106,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_hub(engine: Engine, keys: Path) -> Iterator[str]:
+def running_hub(engine: Engine, keys: Path, *, port: int = 0) -> Iterator[str]:
     """`onewindow hub` as a real process serving ``engine`` on loopback; its URL."""
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "ONEWINDOW_DATABASE_URL": engine.url.render_as_string(hide_password=False),

@@ -9,11 +9,12 @@ import pytest
 from textual.pilot import Pilot
 
 from models import ChainHead, SyncCursor
+from screens import syncer
 from screens.app import WorkstationApp
 from screens.widgets.status import StatusBar
 from tests.conftest import NOW, PASSWORD, Hall
 from tests.factories import request_for
-from tests.levels import free_port, link, open_county, running_hub, township_card
+from tests.levels import events, free_port, link, open_county, running_hub, township_card
 from workstation.app import build_app
 from workstation.db import make_engine, reading, upgrade, writing
 from workstation.services import intake
@@ -113,3 +114,31 @@ async def test_with_the_hub_up_the_worker_pushes_and_the_header_says_online(
             assert last is not None
             assert bar.connection == f"在线 · 待同步 0 · 上次 {last:%H:%M}"
             assert bar.tooltip is None
+
+
+async def test_when_the_hub_comes_back_the_worker_catches_up_without_a_key_press(
+    sqlite_hall: Hall, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(syncer, "FIRST_RETRY", 0.5)
+    county = make_engine(f"sqlite:///{tmp_path / 'county.db'}")
+    upgrade(county)
+    keys = tmp_path / "county-keys"
+    admin = open_county(county, keys)
+    link(county, admin, keys, sqlite_hall)
+    port = free_port()
+    app = make_app(sqlite_hall, upstream=f"http://127.0.0.1:{port}", real_clock=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        bar = await login_clerk(app, pilot)
+        await wait_for_sync(app, pilot, bar)
+        assert bar.connection.startswith("离线 · 待同步 ")
+        waiting = head_seq(sqlite_hall)
+        with running_hub(county, keys, port=port):
+            for _ in range(200):  # the retries back off: 0.5 s, 1 s, 2 s …
+                await pilot.pause(0.1)
+                if app.syncer.state.online:
+                    break
+            app.screen.on_screen_resume()
+            await pilot.pause()
+        assert app.syncer.state.online, app.syncer.state.last_error
+        assert bar.connection.startswith("在线 · 待同步 0 · 上次 ")
+    assert events(county) >= waiting
