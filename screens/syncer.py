@@ -1,4 +1,4 @@
-"""The background sync of the workstation: push whenever the level above answers.
+"""The background sync of the workstation: push, then pull, whenever the level above answers.
 
 It runs in a thread worker and never blocks a screen; after a failure it waits longer each
 time (up to five minutes), after a success it comes back every half minute. The header reads
@@ -65,6 +65,7 @@ class Syncer:
         bench = self.bench
         try:
             client.push(bench.engine, bench.settings, clock=bench.now)
+            client.pull(bench.engine, bench.settings, clock=bench.now)
         except WorkstationError as error:
             message = error.message(bench.settings.language)
             self.app.call_from_thread(self._ended, False, message)

@@ -6,6 +6,7 @@ batch in flight, which the upstream skips when it comes again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,9 +15,10 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from sync import signing
-from sync.hub import PUSH
+from sync.downstream import accept_pulled, pulled_up_to
+from sync.hub import PULL, PUSH
 from sync.outgoing import BATCH_SIZE, next_batch, rewind, take_receipt
-from sync.wire import Receipt
+from sync.wire import Batch, Receipt
 from workstation import officekey
 from workstation.db import reading, writing
 from workstation.errors import ConfigError, SyncRefused, WorkstationError
@@ -101,6 +103,44 @@ def push(
         if http is None:
             client.close()
     return PushReport(batches, events, receipted)
+
+
+def pull(
+    engine: Engine,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime],
+    http: httpx.Client | None = None,
+) -> int:
+    """Fetch what the level above holds for this office until nothing is left; how many new."""
+    if not settings.upstream_url:
+        raise ConfigError("error.sync.no_upstream")
+    with reading(engine) as session:
+        here = local_office(session).code
+        after = pulled_up_to(session)
+    key = officekey.load(settings.key_dir, here)
+    client = http or httpx.Client(base_url=settings.upstream_url, timeout=TIMEOUT)
+    stored = 0
+    try:
+        while True:
+            body = json.dumps({"after": after}).encode()
+            headers = signing.sign(here, key, "POST", PULL, body, clock())
+            headers["Content-Type"] = "application/json"
+            try:
+                answer = client.post(PULL, content=body, headers=headers)
+            except httpx.HTTPError as error:
+                raise UpstreamUnreachable(url=settings.upstream_url, reason=str(error)) from None
+            if answer.status_code != 200:
+                raise _refusal(answer, settings.upstream_url)
+            batch = Batch.decode(answer.content)
+            with writing(engine) as session:
+                stored += accept_pulled(session, batch)
+            if not batch.events or batch.upto <= after:
+                return stored
+            after = batch.upto
+    finally:
+        if http is None:
+            client.close()
 
 
 def _rewound(engine: Engine, refusal: UpstreamRefused) -> bool:

@@ -7,16 +7,18 @@ transaction under the database's write lock, and applies exactly once whoever se
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from sync import signing
+from sync.downstream import next_pull
 from sync.receive import ForkRefused, accept, record_fork
 from sync.wire import Batch
 from workstation import officekey
@@ -27,6 +29,8 @@ from workstation.settings import Settings, load_settings
 
 PUSH = "/sync/push"
 """Where an office below sends its batches."""
+PULL = "/sync/pull"
+"""Where an office below fetches what is addressed to it (body: ``{"after": position}``)."""
 FORBIDDEN = frozenset(
     {
         "error.sync.unenrolled",
@@ -98,7 +102,48 @@ def create_app(
             {"stored": done.stored, "skipped": done.skipped, "receipt": done.receipt.to_json()}
         )
 
+    @app.post(
+        PULL,
+        responses={
+            200: {
+                "description": "A batch signed by this office (deflated canonical JSON).",
+                "content": {"application/octet-stream": {}},
+            },
+            403: {"description": "The request is not from an enrolled office, or is replayed."},
+            422: {"description": 'The request body is not ``{"after": <position>}``.'},
+        },
+    )
+    async def pull(request: Request) -> Response:
+        """The next events addressed to the asking office's subtree, after its position."""
+        body = await request.body()
+        headers = {name: request.headers.get(name, "") for name in _HEADERS}
+        return await run_in_threadpool(_pull, body, headers)
+
+    def _pull(body: bytes, headers: dict[str, str]) -> Response:
+        try:
+            with writing(engine) as session:
+                office = signing.check(session, headers, "POST", PULL, body, now())
+                after = _position(body)
+                key = officekey.load(settings.key_dir, local_office(session).code)
+                batch = next_pull(session, office.code, after, key)
+        except SyncRefused as refused:
+            return _refusal(refused, 403 if refused.key in FORBIDDEN else 422)
+        except WorkstationError as error:
+            return _refusal(error, 503)
+        return Response(batch.encode(), media_type="application/octet-stream")
+
     return app
+
+
+def _position(body: bytes) -> int:
+    """The ``after`` of a pull request; anything else is refused."""
+    try:
+        value = json.loads(body.decode("utf-8"))["after"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise SyncRefused("error.sync.malformed", where="after") from None
+    if type(value) is not int or value < 0:
+        raise SyncRefused("error.sync.malformed", where="after")
+    return value
 
 
 _HEADERS = (signing.OFFICE, signing.TIME, signing.NONCE, signing.SIGNATURE)

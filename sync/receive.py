@@ -78,7 +78,7 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
     stored = skipped = 0
     origins: set[str] = set()
     for index, wire in enumerate(batch.events):
-        envelope, digest = _envelope(wire, index)
+        envelope, digest = envelope_of(wire, index)
         origin, seq = envelope["origin"], envelope["seq"]
         origins.add(origin)
         held = session.scalars(
@@ -92,8 +92,8 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
         if not _below(session, origin, batch.sender):
             raise SyncRefused("error.sync.foreign_origin", index=index, origin=origin)
         _check_link(session, envelope, index)
-        _check_signer(session, envelope, wire, index)
-        session.add(_row(envelope, wire, digest))
+        check_signer(session, envelope, wire, index)
+        session.add(event_row(envelope, wire, digest))
         projector.apply(session, envelope, digest)
         session.flush()
         stored += 1
@@ -122,7 +122,7 @@ def record_fork(session: Session, refused: ForkRefused, now: datetime) -> None:
     )
 
 
-def _envelope(wire: WireEvent, index: int) -> tuple[dict[str, Any], str]:
+def envelope_of(wire: WireEvent, index: int) -> tuple[dict[str, Any], str]:
     """The event's envelope, if its payload is one, in canonical form; and its hash."""
     try:
         envelope = decode(wire.payload)
@@ -164,7 +164,8 @@ def _check_link(session: Session, envelope: dict[str, Any], index: int) -> None:
         raise SyncRefused("error.sync.prev", index=index, origin=envelope["origin"], seq=seq)
 
 
-def _check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, index: int) -> None:
+def check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, index: int) -> None:
+    """Refuse an event not signed by an active operator of its origin allowed to sign it."""
     origin, actor = envelope["origin"], envelope["actor"]
     if envelope["type"] == "office.opened" and envelope["seq"] == 1:
         body = envelope["body"]
@@ -191,7 +192,8 @@ def _check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, i
         raise SyncRefused("error.sync.signature", index=index, origin=origin, seq=envelope["seq"])
 
 
-def _row(envelope: dict[str, Any], wire: WireEvent, digest: str) -> Event:
+def event_row(envelope: dict[str, Any], wire: WireEvent, digest: str) -> Event:
+    """The stored row of a checked event (every column derived from its payload)."""
     return Event(
         origin=envelope["origin"],
         seq=envelope["seq"],

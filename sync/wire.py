@@ -44,15 +44,20 @@ class Batch:
     after: dict[str, int]
     """What the batch presupposes: per origin, the sequence the receiver must already hold
     (a bundle carried by hand may arrive out of order; it is refused, never left with a gap)."""
+    upto: int = 0
+    """In a batch pulled from above: the sender's position after it (where the next starts)."""
 
     @staticmethod
-    def signed_part(sender: str, events: tuple[WireEvent, ...], after: dict[str, int]) -> bytes:
+    def signed_part(
+        sender: str, events: tuple[WireEvent, ...], after: dict[str, int], upto: int
+    ) -> bytes:
         """The bytes the sender's office key signs."""
         return canonical(
             {
                 "v": WIRE_VERSION,
                 "sender": sender,
                 "after": after,
+                "upto": upto,
                 "events": [{"p": _b64(e.payload), "s": _b64(e.signature)} for e in events],
             }
         )
@@ -64,15 +69,16 @@ class Batch:
         events: list[WireEvent],
         office_key: Signer,
         after: dict[str, int] | None = None,
+        upto: int = 0,
     ) -> Batch:
         """A batch of ``events`` signed by the sending office."""
         frozen, needs = tuple(events), dict(after or {})
-        signature = office_key.sign(cls.signed_part(sender, frozen, needs))
-        return cls(sender, frozen, office_key.key_id, signature, needs)
+        signature = office_key.sign(cls.signed_part(sender, frozen, needs, upto))
+        return cls(sender, frozen, office_key.key_id, signature, needs, upto)
 
     def verifies(self, public_key: bytes) -> bool:
         """True when the sender's office key signed exactly this batch."""
-        part = self.signed_part(self.sender, self.events, self.after)
+        part = self.signed_part(self.sender, self.events, self.after, self.upto)
         return verify_signature(public_key, self.signature, part)
 
     def encode(self) -> bytes:
@@ -81,6 +87,7 @@ class Batch:
             "v": WIRE_VERSION,
             "sender": self.sender,
             "after": self.after,
+            "upto": self.upto,
             "events": [{"p": _b64(e.payload), "s": _b64(e.signature)} for e in self.events],
             "key_id": self.key_id,
             "sig": _b64(self.signature),
@@ -112,7 +119,10 @@ class Batch:
             isinstance(k, str) and type(v) is int for k, v in after.items()
         ):
             raise SyncRefused("error.sync.malformed", where="after")
-        return cls(sender, tuple(wire), key_id, _unb64(document.get("sig"), "sig"), after)
+        upto = document.get("upto", 0)
+        if type(upto) is not int or upto < 0:
+            raise SyncRefused("error.sync.malformed", where="upto")
+        return cls(sender, tuple(wire), key_id, _unb64(document.get("sig"), "sig"), after, upto)
 
 
 @dataclass(frozen=True)

@@ -134,13 +134,15 @@ class Hall:
         return self.officers[department]
 
 
-def open_hall(engine: Engine, key_dir: Path) -> Hall:
-    """Initialise the office, publish the demo catalog, register and log in every operator."""
+def open_hall(engine: Engine, key_dir: Path, *, code: str = "") -> Hall:
+    """Initialise the office (``code``, or the usual one), publish the demo catalog, register
+    and log in every operator."""
+    spec = office.OfficeSpec(code, f"{OFFICE.name}（{code}）", OFFICE.level) if code else OFFICE
     with writing(engine) as session:
         admin = office.init_office(
             session,
             key_dir=key_dir,
-            office=OFFICE,
+            office=spec,
             parent=COUNTY,
             admin_username="admin",
             admin_name="管理员",

@@ -11,15 +11,18 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
+from models import Task
 from sync import signing
-from sync.client import UpstreamRefused, UpstreamUnreachable, push
+from sync.client import UpstreamRefused, UpstreamUnreachable, pull, push
 from sync.hub import PUSH
 from sync.outgoing import next_batch
-from tests.conftest import Hall, open_hall
+from tests.conftest import PASSWORD, Hall, open_hall
+from tests.factories import request_for
 from tests.levels import events, free_port, link, open_county, running_hub, township_card
 from workstation import officekey
-from workstation.db import make_engine, reading, upgrade
-from workstation.services import outbox
+from workstation.db import make_engine, reading, upgrade, writing
+from workstation.services import intake, office, outbox, tasks
+from workstation.services.auth import login
 from workstation.settings import load_settings
 from workstation.verify import verify_log
 
@@ -154,3 +157,33 @@ def test_two_hub_processes_on_one_database_apply_a_batch_exactly_once(
     assert events(engine) == held + len(batch.events)
     with reading(engine) as session:
         assert verify_log(session).ok
+
+
+def test_a_decision_made_at_the_county_comes_down_over_http(
+    hub: str, engine: Engine, tmp_path: Path, township: Hall
+) -> None:
+    settings = load_settings(key_dir=township.key_dir, upstream_url=hub)
+    with writing(township.engine) as session:
+        request = request_for("hotel-open")
+        number = intake.accept(
+            session, actor=township.clerk, request=request, now=now()
+        ).tracking_no
+    push(township.engine, settings, clock=now)
+    keys = tmp_path / "county-keys"
+    with reading(engine) as session:
+        admin = login(session, key_dir=keys, username="county-admin", password=PASSWORD)
+    with writing(engine) as session:
+        office.add_operator(
+            session, actor=admin, key_dir=keys, username="c-fire", name="区消防审批员",
+            role="officer", departments=["fire"], password=PASSWORD, now=now(),
+        )  # fmt: skip
+    with reading(engine) as session:
+        fire = login(session, key_dir=keys, username="c-fire", password=PASSWORD)
+    with writing(engine) as session:
+        tasks.approve(session, actor=fire, task_id=f"{number}/fire", permit_no="XF-9", now=now())
+    assert pull(township.engine, settings, clock=now) > 0
+    with reading(township.engine) as session:
+        task = session.get(Task, f"{number}/fire")
+        assert task is not None and (task.state, task.permit_no) == ("approved", "XF-9")
+        assert verify_log(session).ok
+    assert pull(township.engine, settings, clock=now) == 0

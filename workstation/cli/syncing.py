@@ -37,7 +37,7 @@ def hub(
 
 
 def sync() -> None:
-    """One round with the level above: push everything it has not receipted yet."""
+    """One round with the level above: push what it has not receipted, pull what it holds for us."""
     with guarded() as ctx:
         report = client.push(ctx.engine, ctx.settings, clock=ctx.now)
         ctx.say(
@@ -46,6 +46,8 @@ def sync() -> None:
             events=report.events,
             url=ctx.settings.upstream_url,
         )
+        pulled = client.pull(ctx.engine, ctx.settings, clock=ctx.now)
+        ctx.say("cli.sync_pulled", events=pulled, url=ctx.settings.upstream_url)
 
 
 bundle_app = typer.Typer(help="Sync by file, where there is no link (a USB stick).")
