@@ -66,6 +66,8 @@ class CaseScreen(WorkScreen):
         matter: Matter
         checks: dict[int, bool]
         departments: dict[str, tuple[str, str]]
+        upstream: set[str]
+        """Departments whose tasks are decided at the level above."""
         note: str = ""
 
     @dataclass
@@ -78,6 +80,7 @@ class CaseScreen(WorkScreen):
     def __init__(self) -> None:
         super().__init__()
         self._view: CaseView | None = None
+        self._upstream: set[str] = set()
         self._matter: Matter | None = None
         self._checks: dict[int, bool] = {}
         self._departments: dict[str, tuple[str, str]] = {}
@@ -150,12 +153,13 @@ class CaseScreen(WorkScreen):
         view = self.bench.case(number)
         spec = self.bench.matter(view.application.matter_code)
         checks, names = self.bench.event_checks(view.events), self.bench.department_names()
-        return self.Loaded(view, spec, checks, names, note)
+        return self.Loaded(view, spec, checks, names, self.bench.upstream_departments(), note)
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         self._view, self._matter = message.view, message.matter
         self._checks, self._departments = message.checks, message.departments
+        self._upstream = message.upstream
         self.query_one("#case-lookup-error", Static).update("")
         self.refresh_header()
         self._say(message.note)
@@ -258,8 +262,9 @@ class CaseScreen(WorkScreen):
             for dep in self._matter.task(task.task_code).depends_on:
                 done = states.get(dep) == "approved"
                 waits.append(("、" if waits else "") + self._task_name(dep), "dim" if done else "")
+            sent_up = task.state == "open" and task.department_code in self._upstream
             table.add_row(
-                self.t(f"state.{task.state}"),
+                self.t("state.sent_upstream" if sent_up else f"state.{task.state}"),
                 self._task_name(task.task_code),
                 self._department_name(task.department_code),
                 task.due_date.isoformat() if task.due_date else "",

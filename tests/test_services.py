@@ -842,3 +842,13 @@ def test_tracking_numbers_accept_real_ones_and_catch_every_single_typo(hall: Hal
     with pytest.raises(InvalidInput) as short:
         tracking.normalise(no[:10])
     assert short.value.key == "error.tracking.format"
+
+
+def test_tasks_of_a_department_above_with_no_officer_here_go_upstream(hall: Hall) -> None:
+    with reading(hall.engine) as s:
+        upstream = office.upstream_departments(s)
+    # County bureaux with an officer at this hall stay here; the others go up; the township's
+    # and the village's own departments never do.
+    assert {"medical-insurance", "social-security"} <= upstream
+    assert not upstream & {"market", "health", "fire", "police", "quality", "tax", "county-civil"}
+    assert not upstream & {"township-civil", "village-committee"}

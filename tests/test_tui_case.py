@@ -347,3 +347,17 @@ def test_case_snapshot(
             assert app.screen.focused is app.screen.query_one("#case-tasks", DataTable)
 
     assert snap_compare(app, terminal_size=size, run_before=open_by_keyboard)
+
+
+async def test_a_task_of_a_bureau_above_with_no_officer_here_shows_as_sent_upstream(
+    sqlite_hall: Hall,
+) -> None:
+    with writing(sqlite_hall.engine) as s:
+        request = request_for("medical-insurance")
+        number = intake.accept(s, actor=sqlite_hall.clerk, request=request, now=NOW).tracking_no
+    app = make_app(sqlite_hall)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_case(pilot, "clerk", number)
+        table = app.screen.query_one("#case-tasks", DataTable)
+        states = [plain(table.get_row_at(row)[0]).strip() for row in range(table.row_count)]
+        assert states == ["已报上级"]

@@ -20,7 +20,7 @@ from workstation.db import reading, writing
 from workstation.errors import AuthenticationFailed, PermissionDenied
 from workstation.services import applicants, audit, cases, intake, outbox, supervision, tasks
 from workstation.services.auth import Actor, login
-from workstation.services.office import local_office
+from workstation.services.office import local_office, upstream_departments
 from workstation.settings import Settings
 
 
@@ -321,6 +321,11 @@ class Workbench:
         """Department code → (Chinese name, English name)."""
         with reading(self.engine) as session:
             return {d.code: (d.name_zh, d.name_en) for d in session.scalars(select(Department))}
+
+    def upstream_departments(self) -> set[str]:
+        """Departments whose tasks are decided at the level above (shown as sent upstream)."""
+        with reading(self.engine) as session:
+            return upstream_departments(session)
 
     def officers(self, department: str) -> list[tuple[str, str]]:
         """(user, name) of the active officers of ``department``, for reassigning."""

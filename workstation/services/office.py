@@ -222,3 +222,22 @@ def load_calendar(session: Session, *, actor: Actor, schedule: YearSchedule, now
     require(actor, "administer")
     body = {"schedule": schedule.to_dict()}
     record(session, actor, "calendar.loaded", body, now)
+
+
+def upstream_departments(session: Session) -> set[str]:
+    """Departments that sit above this office and have no officer here: their tasks go up.
+
+    Such a task is decided at the level above after sync, and its decision comes back down.
+    (A hall may host a county bureau's officer at its window; then the task stays here.)
+    """
+    here = local_office(session)
+    above = {
+        d.code
+        for d in session.scalars(select(Department))
+        if d.level in LEVELS and LEVELS.index(d.level) > LEVELS.index(here.level)
+    }
+    query = select(Operator).where(
+        col(Operator.office_code) == here.code, col(Operator.role) == "officer"
+    )
+    staffed = {d for o in session.scalars(query) if o.active for d in o.departments}
+    return above - staffed
