@@ -6,6 +6,9 @@ from models.log import AuditEntry, ChainHead, Event
 from models.org import Department, Office, Operator
 from models.sync import SyncCursor, SyncFork, SyncNonce, SyncReceipt
 
+SCHEMA_HEAD = "0006"
+"""The newest migration in ``models/migrations`` (a test checks it against Alembic's head)."""
+
 PROJECTIONS: tuple[type, ...] = (
     Office,
     Department,

@@ -16,7 +16,6 @@ from sqlalchemy.engine import Engine
 
 from sync import signing
 from sync.downstream import accept_pulled, pulled_up_to
-from sync.hub import PULL, PUSH
 from sync.outgoing import BATCH_SIZE, next_batch, rewind, take_receipt
 from sync.wire import Batch, Receipt
 from workstation import officekey
@@ -54,6 +53,8 @@ class PushReport:
     batches: int
     events: int
     receipted: int
+    resent: int = 0
+    """Events the upstream already held (the batch in flight when a link was cut)."""
 
 
 def push(
@@ -71,7 +72,7 @@ def push(
         here = local_office(session).code
     key = officekey.load(settings.key_dir, here)
     client = http or httpx.Client(base_url=settings.upstream_url, timeout=TIMEOUT)
-    batches = events = receipted = 0
+    batches = events = receipted = resent = 0
     try:
         while True:
             with reading(engine) as session:
@@ -79,10 +80,10 @@ def push(
             if batch is None:
                 break
             body = batch.encode()
-            headers = signing.sign(here, key, "POST", PUSH, body, clock())
+            headers = signing.sign(here, key, "POST", signing.PUSH, body, clock())
             headers["Content-Type"] = "application/octet-stream"
             try:
-                answer = client.post(PUSH, content=body, headers=headers)
+                answer = client.post(signing.PUSH, content=body, headers=headers)
             except httpx.HTTPError as error:
                 raise UpstreamUnreachable(url=settings.upstream_url, reason=str(error)) from None
             if answer.status_code != 200:
@@ -90,7 +91,9 @@ def push(
                 if isinstance(refusal, UpstreamRefused) and _rewound(engine, refusal):
                     continue
                 raise refusal
-            receipt = Receipt.from_json(answer.json().get("receipt"))
+            reply = answer.json()
+            receipt = Receipt.from_json(reply.get("receipt"))
+            resent += int(reply.get("skipped", 0))
             with writing(engine) as session:
                 covered = take_receipt(session, receipt, now=clock())
             if covered == 0:
@@ -102,7 +105,7 @@ def push(
     finally:
         if http is None:
             client.close()
-    return PushReport(batches, events, receipted)
+    return PushReport(batches, events, receipted, resent)
 
 
 def pull(
@@ -124,10 +127,10 @@ def pull(
     try:
         while True:
             body = json.dumps({"after": after}).encode()
-            headers = signing.sign(here, key, "POST", PULL, body, clock())
+            headers = signing.sign(here, key, "POST", signing.PULL, body, clock())
             headers["Content-Type"] = "application/json"
             try:
-                answer = client.post(PULL, content=body, headers=headers)
+                answer = client.post(signing.PULL, content=body, headers=headers)
             except httpx.HTTPError as error:
                 raise UpstreamUnreachable(url=settings.upstream_url, reason=str(error)) from None
             if answer.status_code != 200:

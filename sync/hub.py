@@ -27,10 +27,6 @@ from workstation.errors import SyncRefused, WorkstationError
 from workstation.services.office import local_office
 from workstation.settings import Settings, load_settings
 
-PUSH = "/sync/push"
-"""Where an office below sends its batches."""
-PULL = "/sync/pull"
-"""Where an office below fetches what is addressed to it (body: ``{"after": position}``)."""
 FORBIDDEN = frozenset(
     {
         "error.sync.unenrolled",
@@ -66,7 +62,7 @@ def create_app(
             return {"status": "ok", "office": here.code, "level": here.level}
 
     @app.post(
-        PUSH,
+        signing.PUSH,
         responses={
             200: {"description": "Stored; the body is the receipt signed by this office."},
             403: {"description": "The request is not from an enrolled office, or is replayed."},
@@ -84,7 +80,7 @@ def create_app(
         moment = now()
         try:
             with writing(engine) as session:
-                office = signing.check(session, headers, "POST", PUSH, body, moment)
+                office = signing.check(session, headers, "POST", signing.PUSH, body, moment)
                 batch = Batch.decode(body)
                 if batch.sender != office.code:
                     raise SyncRefused("error.sync.sender", office=office.code, sender=batch.sender)
@@ -103,7 +99,7 @@ def create_app(
         )
 
     @app.post(
-        PULL,
+        signing.PULL,
         responses={
             200: {
                 "description": "A batch signed by this office (deflated canonical JSON).",
@@ -122,7 +118,7 @@ def create_app(
     def _pull(body: bytes, headers: dict[str, str]) -> Response:
         try:
             with writing(engine) as session:
-                office = signing.check(session, headers, "POST", PULL, body, now())
+                office = signing.check(session, headers, "POST", signing.PULL, body, now())
                 after = _position(body)
                 key = officekey.load(settings.key_dir, local_office(session).code)
                 batch = next_pull(session, office.code, after, key)

@@ -17,6 +17,10 @@ from workstation import eventlog
 from workstation.crypto import Signer, canonical, sha256_hex, verify_signature
 from workstation.errors import SyncRefused
 
+PUSH = "/sync/push"
+"""Where an office below sends its batches."""
+PULL = "/sync/pull"
+"""Where an office below fetches what is addressed to it (body: ``{"after": position}``)."""
 OFFICE = "X-Onewindow-Office"
 TIME = "X-Onewindow-Time"
 NONCE = "X-Onewindow-Nonce"

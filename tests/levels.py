@@ -28,25 +28,31 @@ from workstation.services.auth import Actor
 from workstation.services.enrolment import OfficeCard
 
 COUNTY = office.OfficeSpec("610102", "碑林区政务服务中心", "county")
+CITY = office.OfficeSpec("6101", "西安市政务服务中心", "city")
 
 
 def open_county(engine: Engine, key_dir: Path) -> Actor:
     """A county office on ``engine`` with its office key; its administrator."""
+    return open_level(engine, key_dir, COUNTY, "county-admin")
+
+
+def open_level(engine: Engine, key_dir: Path, spec: office.OfficeSpec, admin: str) -> Actor:
+    """An upstream office on ``engine``, its office key and catalog; its administrator."""
     with writing(engine) as session:
-        admin = office.init_office(
+        actor = office.init_office(
             session,
             key_dir=key_dir,
-            office=COUNTY,
+            office=spec,
             parent=None,
-            admin_username="county-admin",
+            admin_username=admin,
             admin_name="区管理员",
             admin_password=PASSWORD,
             now=NOW,
         )
     with writing(engine) as session:
-        enrolment.register_office_key(session, actor=admin, key_dir=key_dir, now=NOW)
-        office.publish_catalog(session, actor=admin, catalog=CATALOG, now=NOW)
-    return admin
+        enrolment.register_office_key(session, actor=actor, key_dir=key_dir, now=NOW)
+        office.publish_catalog(session, actor=actor, catalog=CATALOG, now=NOW)
+    return actor
 
 
 def township_card(hall: Hall) -> OfficeCard:
@@ -106,9 +112,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_hub(engine: Engine, keys: Path, *, port: int = 0) -> Iterator[str]:
-    """`onewindow hub` as a real process serving ``engine`` on loopback; its URL."""
-    port = port or free_port()
+def hub_process(engine: Engine, keys: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """`onewindow hub` as a real process serving ``engine`` on ``port``, once it answers."""
     env = {
         **os.environ,
         "ONEWINDOW_DATABASE_URL": engine.url.render_as_string(hide_password=False),
@@ -117,12 +122,11 @@ def running_hub(engine: Engine, keys: Path, *, port: int = 0) -> Iterator[str]:
     }
     command = [str(Path(sys.executable).parent / "onewindow"), "hub", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -130,7 +134,16 @@ def running_hub(engine: Engine, keys: Path, *, port: int = 0) -> Iterator[str]:
                 output = process.stdout.read().decode() if process.stdout else ""
                 raise RuntimeError(f"the hub did not start: {output}")
             time.sleep(0.1)
-        yield url
+        yield process
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def running_hub(engine: Engine, keys: Path, *, port: int = 0) -> Iterator[str]:
+    """`onewindow hub` as a real process serving ``engine`` on loopback; its URL."""
+    port = port or free_port()
+    with hub_process(engine, keys, port):
+        yield f"http://127.0.0.1:{port}"

@@ -8,13 +8,14 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlmodel import SQLModel
 
-from models import Event
+from models import SCHEMA_HEAD, Event
 from tests.conftest import NOW, PASSWORD, Hall
 from tests.factories import request_for
-from workstation.db import make_engine, reading, writing
+from workstation.db import alembic_config, make_engine, reading, schema_version, writing
 from workstation.services import intake
 from workstation.services.auth import login
 from workstation.verify import verify_log
@@ -25,6 +26,12 @@ def test_migrations_create_exactly_the_models(engine: Engine) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert diff == [], "a model changed without an Alembic migration"
     assert set(SQLModel.metadata.tables) <= set(inspect(engine).get_table_names())
+
+
+def test_the_schema_head_is_the_newest_migration(sqlite_engine: Engine) -> None:
+    """Starting skips Alembic when the database is at ``SCHEMA_HEAD``: it must be the head."""
+    script = ScriptDirectory.from_config(alembic_config(sqlite_engine))
+    assert script.get_current_head() == SCHEMA_HEAD == schema_version(sqlite_engine)
 
 
 def test_sqlite_is_set_for_power_cuts_and_two_terminals(sqlite_engine: Engine) -> None:

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from models import Task
 from sync import signing
 from sync.client import UpstreamRefused, UpstreamUnreachable, pull, push
-from sync.hub import PUSH
 from sync.outgoing import next_batch
+from sync.signing import PUSH
 from tests.conftest import PASSWORD, Hall, open_hall
 from tests.factories import request_for
 from tests.levels import events, free_port, link, open_county, running_hub, township_card

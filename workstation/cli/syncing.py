@@ -6,11 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from sync import bundle, client
-from sync.outgoing import next_batch, take_receipt
-from sync.receive import ForkRefused, accept, record_fork
+# The sync modules (FastAPI, httpx, uvicorn) load inside the commands that use them: every
+# other command, and the workstation itself, starts without them.
 from workstation import officekey
 from workstation.cli.context import guarded
 from workstation.services.office import local_office
@@ -22,6 +20,8 @@ def hub(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Hub processes.")] = 1,
 ) -> None:
     """Serve this office's database to the offices enrolled below it (HTTP, signed requests)."""
+    import uvicorn
+
     with guarded() as ctx:
         with ctx.read() as session:
             here = local_office(session)  # an office is set up here before it serves others
@@ -38,6 +38,8 @@ def hub(
 
 def sync() -> None:
     """One round with the level above: push what it has not receipted, pull what it holds for us."""
+    from sync import client
+
     with guarded() as ctx:
         report = client.push(ctx.engine, ctx.settings, clock=ctx.now)
         ctx.say(
@@ -58,6 +60,9 @@ def bundle_export(
     out: Annotated[Path, typer.Option(help="The bundle file to write.")],
 ) -> None:
     """Write everything the level above has not receipted yet into one signed file."""
+    from sync import bundle
+    from sync.outgoing import next_batch
+
     with guarded() as ctx:
         with ctx.read() as session:
             key = officekey.load(ctx.settings.key_dir, local_office(session).code)
@@ -74,6 +79,9 @@ def bundle_import(
     path: Annotated[Path, typer.Argument(help="A bundle from an office below.")],
 ) -> None:
     """Check and apply a bundle exactly like a push; write the signed receipt beside it."""
+    from sync import bundle
+    from sync.receive import ForkRefused, accept, record_fork
+
     with guarded() as ctx:
         batch = bundle.read_bundle(path)
         try:
@@ -94,6 +102,9 @@ def bundle_receipt(
     path: Annotated[Path, typer.Argument(help="The receipt the level above wrote.")],
 ) -> None:
     """Take the level above's receipt for a bundle: those events are no longer provisional."""
+    from sync import bundle
+    from sync.outgoing import take_receipt
+
     with guarded() as ctx:
         receipt = bundle.read_receipt(path)
         with ctx.write() as session:
