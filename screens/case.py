@@ -68,6 +68,8 @@ class CaseScreen(WorkScreen):
         departments: dict[str, tuple[str, str]]
         upstream: set[str]
         """Departments whose tasks are decided at the level above."""
+        marks: dict[int, str]
+        """Event id → where it stands with the level above (provisional, receipted, …)."""
         note: str = ""
 
     @dataclass
@@ -81,6 +83,7 @@ class CaseScreen(WorkScreen):
         super().__init__()
         self._view: CaseView | None = None
         self._upstream: set[str] = set()
+        self._marks: dict[int, str] = {}
         self._matter: Matter | None = None
         self._checks: dict[int, bool] = {}
         self._departments: dict[str, tuple[str, str]] = {}
@@ -103,7 +106,7 @@ class CaseScreen(WorkScreen):
             yield Label(t("ui.case.tasks"), classes="case-section")
             yield self._table("case-tasks", *TASK_COLUMNS)
             yield Label(t("ui.case.timeline"), classes="case-section")
-            yield self._table("case-events", "seq", "time", "type", "actor", "verified")
+            yield self._table("case-events", "seq", "time", "type", "actor", "verified", "sync")
 
     def _table(self, id: str, *columns: str) -> DataTable[Any]:
         table: DataTable[Any] = DataTable(id=id, cursor_type="row", zebra_stripes=True)
@@ -153,13 +156,14 @@ class CaseScreen(WorkScreen):
         view = self.bench.case(number)
         spec = self.bench.matter(view.application.matter_code)
         checks, names = self.bench.event_checks(view.events), self.bench.department_names()
-        return self.Loaded(view, spec, checks, names, self.bench.upstream_departments(), note)
+        upstream, marks = self.bench.upstream_departments(), self.bench.sync_marks(view.events)
+        return self.Loaded(view, spec, checks, names, upstream, marks, note)
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         self._view, self._matter = message.view, message.matter
         self._checks, self._departments = message.checks, message.departments
-        self._upstream = message.upstream
+        self._upstream, self._marks = message.upstream, message.marks
         self.query_one("#case-lookup-error", Static).update("")
         self.refresh_header()
         self._say(message.note)
@@ -285,7 +289,8 @@ class CaseScreen(WorkScreen):
             mark = Text(self.t("ui.case.verified" if ok else "ui.case.unverified"))
             mark.stylize("green" if ok else "bold red")
             when, kind = event.ts[:16].replace("T", " "), event.type if label == key else label
-            table.add_row(str(event.seq), when, kind, event.actor, mark, key=str(event.id))
+            place = self.t(f"ui.case.sync.{self._marks.get(event.id or 0, 'provisional')}")
+            table.add_row(str(event.seq), when, kind, event.actor, mark, place, key=str(event.id))
 
     # ── the clerk's actions ─────────────────────────────────────────────────────────────
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -103,15 +103,6 @@ def _move_cursor(session: Session, origin: str, seq: int, digest: str) -> None:
     session.add(cursor)
 
 
-def receipted(session: Session, origin: str) -> int:
-    """The last sequence of ``origin`` the upstream has signed for (0 if none)."""
-    here = local_office(session)
-    if not here.parent_code:
-        return 0
-    stored = session.get(SyncReceipt, (here.parent_code, origin))
-    return stored.seq if stored is not None else 0
-
-
 def head_of(session: Session, origin: str) -> int:
     """The newest sequence of ``origin`` held here."""
     head = session.get(ChainHead, origin)

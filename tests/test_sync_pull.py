@@ -23,7 +23,7 @@ from workstation.crypto import Signer
 from workstation.db import make_engine, reading, upgrade, writing
 from workstation.errors import SyncRefused
 from workstation.eventlog import decode
-from workstation.services import intake, office, tasks
+from workstation.services import cases, intake, office, outbox, tasks
 from workstation.services.auth import Actor, login
 from workstation.verify import verify_log
 
@@ -131,6 +131,21 @@ def test_a_county_decision_comes_down_and_moves_the_township_case(
         report = verify_log(session)
         assert report.ok, report.problem
         assert rebuild.check(session) == []
+    # Where each event of the case stands, as the case view shows it, at both levels.
+    with reading(township.engine) as session:
+        timeline = cases.case_view(session, actor=township.clerk, tracking_no=ours).events
+        marks = outbox.sync_marks(session, timeline)
+    assert {(e.origin, marks[e.id or 0]) for e in timeline} == {
+        (township.admin.office_code, "receipted"),
+        (admin.office_code, "from_above"),
+    }
+    with reading(engine) as session:
+        timeline = cases.case_view(session, actor=fire, tracking_no=ours).events
+        marks = outbox.sync_marks(session, timeline)
+    assert {(e.origin, marks[e.id or 0]) for e in timeline} == {
+        (township.admin.office_code, "from_below"),
+        (admin.office_code, "provisional"),
+    }
     # Pulling again brings nothing new.
     assert [len(b.events) for b in pull_all(township, engine, county_key)] == [0]
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from models import Event, SyncReceipt
-from sync.outgoing import next_batch, receipted, rewind, take_receipt
+from sync.outgoing import next_batch, rewind, take_receipt
 from sync.receive import accept
 from sync.wire import Receipt
 from tests.conftest import NOW, Hall, open_hall
@@ -25,6 +25,7 @@ from workstation.db import make_engine, reading, upgrade, writing
 from workstation.errors import SyncRefused
 from workstation.services import enrolment, intake, outbox
 from workstation.services.auth import Actor
+from workstation.services.outbox import receipted
 
 
 @pytest.fixture

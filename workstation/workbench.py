@@ -259,6 +259,11 @@ class Workbench:
             )
         return checks
 
+    def sync_marks(self, events: Sequence[Event]) -> dict[int, str]:
+        """Event id → provisional, receipted, from_above or from_below (see ``outbox``)."""
+        with reading(self.engine) as session:
+            return outbox.sync_marks(session, list(events))
+
     def record_supplement(self, task_id: str) -> None:
         """The applicant brought what a department asked for."""
         with writing(self.engine) as session:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
-from models import ChainHead, SyncCursor
+from models import ChainHead, Event, Office, SyncCursor, SyncReceipt
 from workstation.services.office import local_office
 
 UPSTREAM = "upstream"
@@ -23,3 +24,29 @@ def waiting(session: Session) -> int:
     head = session.get(ChainHead, origin)
     # Sequences of an origin have no gaps, so the difference is the count.
     return (head.seq if head is not None else 0) - pushed_up_to(session, origin)
+
+
+def receipted(session: Session, origin: str) -> int:
+    """The last sequence of ``origin`` the upstream has signed for (0 if none)."""
+    here = local_office(session)
+    if not here.parent_code:
+        return 0
+    stored = session.get(SyncReceipt, (here.parent_code, origin))
+    return stored.seq if stored is not None else 0
+
+
+def sync_marks(session: Session, events: list[Event]) -> dict[int, str]:
+    """Event id → where it stands: ``provisional`` (ours, not yet receipted above),
+    ``receipted``, ``from_above`` (decided at a level above) or ``from_below``."""
+    here = local_office(session).code
+    done = receipted(session, here)
+    below = {o.code for o in session.scalars(select(Office).where(col(Office.enrolled)))}
+    marks: dict[int, str] = {}
+    for event in events:
+        if event.id is None:
+            continue
+        if event.origin == here:
+            marks[event.id] = "receipted" if event.seq <= done else "provisional"
+        else:
+            marks[event.id] = "from_below" if event.origin in below else "from_above"
+    return marks
