@@ -7,7 +7,8 @@ batch in flight, which the upstream skips when it comes again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from sync.downstream import accept_pulled, pulled_up_to
 from sync.outgoing import BATCH_SIZE, next_batch, rewind, take_receipt
 from sync.wire import Batch, Receipt
 from workstation import officekey
+from workstation.crypto import Signer
 from workstation.db import reading, writing
 from workstation.errors import ConfigError, SyncRefused, WorkstationError
 from workstation.services.office import local_office
@@ -57,6 +59,43 @@ class PushReport:
     """Events the upstream already held (the batch in flight when a link was cut)."""
 
 
+@dataclass(frozen=True)
+class _Link:
+    """This office's signed requests to the level above."""
+
+    http: httpx.Client
+    office: str
+    key: Signer
+    url: str
+    clock: Callable[[], datetime]
+
+    def post(self, path: str, body: bytes, content_type: str) -> httpx.Response:
+        """One signed request; a dead link is said so."""
+        headers = signing.sign(self.office, self.key, "POST", path, body, self.clock())
+        headers["Content-Type"] = content_type
+        try:
+            return self.http.post(path, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise UpstreamUnreachable(url=self.url, reason=str(error)) from None
+
+
+@contextmanager
+def _link(
+    engine: Engine, settings: Settings, clock: Callable[[], datetime], http: httpx.Client | None
+) -> Iterator[_Link]:
+    if not settings.upstream_url:
+        raise ConfigError("error.sync.no_upstream")
+    with reading(engine) as session:
+        here = local_office(session).code
+    key = officekey.load(settings.key_dir, here)
+    client = http or httpx.Client(base_url=settings.upstream_url, timeout=TIMEOUT)
+    try:
+        yield _Link(client, here, key, settings.upstream_url, clock)
+    finally:
+        if http is None:
+            client.close()
+
+
 def push(
     engine: Engine,
     settings: Settings,
@@ -66,28 +105,16 @@ def push(
     limit: int = BATCH_SIZE,
 ) -> PushReport:
     """Send everything the upstream has not receipted, batch by batch; what moved."""
-    if not settings.upstream_url:
-        raise ConfigError("error.sync.no_upstream")
-    with reading(engine) as session:
-        here = local_office(session).code
-    key = officekey.load(settings.key_dir, here)
-    client = http or httpx.Client(base_url=settings.upstream_url, timeout=TIMEOUT)
     batches = events = receipted = resent = 0
-    try:
+    with _link(engine, settings, clock, http) as link:
         while True:
             with reading(engine) as session:
-                batch = next_batch(session, key, limit=limit)
+                batch = next_batch(session, link.key, limit=limit)
             if batch is None:
                 break
-            body = batch.encode()
-            headers = signing.sign(here, key, "POST", signing.PUSH, body, clock())
-            headers["Content-Type"] = "application/octet-stream"
-            try:
-                answer = client.post(signing.PUSH, content=body, headers=headers)
-            except httpx.HTTPError as error:
-                raise UpstreamUnreachable(url=settings.upstream_url, reason=str(error)) from None
+            answer = link.post(signing.PUSH, batch.encode(), "application/octet-stream")
             if answer.status_code != 200:
-                refusal = _refusal(answer, settings.upstream_url)
+                refusal = _refusal(answer, link.url)
                 if isinstance(refusal, UpstreamRefused) and _rewound(engine, refusal):
                     continue
                 raise refusal
@@ -99,12 +126,9 @@ def push(
             if covered == 0:
                 # The upstream took the batch but signs for nothing new: sending it again
                 # would loop; stop and say so.
-                raise SyncRefused("error.sync.no_progress", url=settings.upstream_url)
+                raise SyncRefused("error.sync.no_progress", url=link.url)
             batches, events = batches + 1, events + len(batch.events)
             receipted += covered
-    finally:
-        if http is None:
-            client.close()
     return PushReport(batches, events, receipted, resent)
 
 
@@ -116,34 +140,22 @@ def pull(
     http: httpx.Client | None = None,
 ) -> int:
     """Fetch what the level above holds for this office until nothing is left; how many new."""
-    if not settings.upstream_url:
-        raise ConfigError("error.sync.no_upstream")
-    with reading(engine) as session:
-        here = local_office(session).code
-        after = pulled_up_to(session)
-    key = officekey.load(settings.key_dir, here)
-    client = http or httpx.Client(base_url=settings.upstream_url, timeout=TIMEOUT)
     stored = 0
-    try:
+    with _link(engine, settings, clock, http) as link:
+        with reading(engine) as session:
+            after = pulled_up_to(session)
         while True:
             body = json.dumps({"after": after}).encode()
-            headers = signing.sign(here, key, "POST", signing.PULL, body, clock())
-            headers["Content-Type"] = "application/json"
-            try:
-                answer = client.post(signing.PULL, content=body, headers=headers)
-            except httpx.HTTPError as error:
-                raise UpstreamUnreachable(url=settings.upstream_url, reason=str(error)) from None
+            answer = link.post(signing.PULL, body, "application/json")
             if answer.status_code != 200:
-                raise _refusal(answer, settings.upstream_url)
+                raise _refusal(answer, link.url)
             batch = Batch.decode(answer.content)
             with writing(engine) as session:
                 stored += accept_pulled(session, batch)
             if not batch.events or batch.upto <= after:
                 return stored
             after = batch.upto
-    finally:
-        if http is None:
-            client.close()
+    return stored
 
 
 def _rewound(engine: Engine, refusal: UpstreamRefused) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
 from models import Application, ChainHead, Event, Office, SyncCursor
-from sync.receive import Fork, ForkRefused, check_signer, envelope_of, event_row
+from sync.receive import already_held, check_signer, envelope_of, event_row
 from sync.wire import Batch, WireEvent
 from workstation import projector
 from workstation.crypto import Signer
@@ -94,12 +94,7 @@ def accept_pulled(session: Session, batch: Batch) -> int:
         origin, seq = envelope["origin"], envelope["seq"]
         if origin in ours:
             raise SyncRefused("error.sync.own_origin", index=index, origin=origin)
-        held = session.scalars(
-            select(Event).where(col(Event.origin) == origin, col(Event.seq) == seq)
-        ).first()
-        if held is not None:
-            if held.hash != digest:
-                raise ForkRefused(Fork(origin, seq, held.hash, digest), batch.sender)
+        if already_held(session, origin, seq, digest, batch.sender):
             continue
         head = session.get(ChainHead, origin)
         if head is not None and seq <= head.seq:

@@ -81,12 +81,7 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
         envelope, digest = envelope_of(wire, index)
         origin, seq = envelope["origin"], envelope["seq"]
         origins.add(origin)
-        held = session.scalars(
-            select(Event).where(col(Event.origin) == origin, col(Event.seq) == seq)
-        ).first()
-        if held is not None:
-            if held.hash != digest:
-                raise ForkRefused(Fork(origin, seq, held.hash, digest), batch.sender)
+        if already_held(session, origin, seq, digest, batch.sender):
             skipped += 1
             continue
         if not _below(session, origin, batch.sender):
@@ -105,6 +100,18 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
             _advance(session, batch.sender, origin, head)
     receipt = Receipt.sign(here.code, batch.sender, heads, office_key)
     return Accepted(stored, skipped, receipt)
+
+
+def already_held(session: Session, origin: str, seq: int, digest: str, sender: str) -> bool:
+    """True if this very event is held (skip it); another at its place is a fork (refused)."""
+    held = session.scalars(
+        select(Event).where(col(Event.origin) == origin, col(Event.seq) == seq)
+    ).first()
+    if held is None:
+        return False
+    if held.hash != digest:
+        raise ForkRefused(Fork(origin, seq, held.hash, digest), sender)
+    return True
 
 
 def record_fork(session: Session, refused: ForkRefused, now: datetime) -> None:

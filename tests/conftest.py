@@ -196,3 +196,12 @@ def hall(engine: Engine, tmp_path: Path) -> Hall:
 def sqlite_hall(sqlite_engine: Engine, tmp_path: Path) -> Hall:
     """An office ready for work, on a SQLite file only."""
     return open_hall(sqlite_engine, tmp_path / "keys")
+
+
+@pytest.fixture
+def township(tmp_path: Path) -> Hall:
+    """A township office on its own SQLite file, for the levels above it (the parametrised
+    ``engine``) to sync with."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'township.db'}")
+    upgrade(engine)
+    return open_hall(engine, tmp_path / "township-keys")

@@ -14,7 +14,7 @@ from sqlmodel import col
 from typer.testing import CliRunner
 
 from models import Event, Office
-from tests.conftest import NOW, PASSWORD, Hall, open_hall
+from tests.conftest import NOW, PASSWORD, Hall
 from tests.levels import COUNTY, events, open_county, township_card
 from workstation import crypto, officekey, rebuild
 from workstation.cli import app
@@ -31,14 +31,6 @@ from workstation.i18n import translate
 from workstation.services import enrolment
 from workstation.services.enrolment import OfficeCard
 from workstation.verify import verify_log
-
-
-@pytest.fixture
-def township(tmp_path: Path) -> Hall:
-    """A township office on its own SQLite file (the county is the parametrised engine)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'township.db'}")
-    upgrade(engine)
-    return open_hall(engine, tmp_path / "township-keys")
 
 
 def test_the_township_key_is_registered_once_and_kept_private(township: Hall) -> None:

@@ -33,14 +33,6 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def township(tmp_path: Path) -> Hall:
-    """A township office on its own SQLite file."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'township.db'}")
-    upgrade(engine)
-    return open_hall(engine, tmp_path / "township-keys")
-
-
-@pytest.fixture
 def hub(engine: Engine, tmp_path: Path, township: Hall) -> Iterator[str]:
     """`onewindow hub` serving the county (SQLite or PostgreSQL) with the township enrolled."""
     keys = tmp_path / "county-keys"

@@ -16,7 +16,7 @@ from models import Event, SyncReceipt
 from sync.outgoing import next_batch, rewind, take_receipt
 from sync.receive import accept
 from sync.wire import Receipt
-from tests.conftest import NOW, Hall, open_hall
+from tests.conftest import NOW, Hall
 from tests.factories import request_for
 from tests.levels import link, open_county
 from workstation import officekey
@@ -26,14 +26,6 @@ from workstation.errors import SyncRefused
 from workstation.services import enrolment, intake, outbox
 from workstation.services.auth import Actor
 from workstation.services.outbox import receipted
-
-
-@pytest.fixture
-def township(tmp_path: Path) -> Hall:
-    """A township office on its own SQLite file."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'township.db'}")
-    upgrade(engine)
-    return open_hall(engine, tmp_path / "township-keys")
 
 
 @pytest.fixture
