@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sync import client
 from workstation.errors import WorkstationError
 
 if TYPE_CHECKING:
@@ -62,6 +61,10 @@ class Syncer:
         self.app.run_worker(self._push, thread=True, exclusive=True, group="sync")
 
     def _push(self) -> None:
+        # httpx and the sync stack load with the first round, not with the workstation: an
+        # office without a level above never pays for them.
+        from sync import client
+
         bench = self.bench
         try:
             client.push(bench.engine, bench.settings, clock=bench.now)

@@ -155,7 +155,6 @@ def pull(
             if not batch.events or batch.upto <= after:
                 return stored
             after = batch.upto
-    return stored
 
 
 def _rewound(engine: Engine, refusal: UpstreamRefused) -> bool:

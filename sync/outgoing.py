@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
-from models import ChainHead, Event, Office, SyncCursor, SyncReceipt
+from models import Event, Office, SyncCursor, SyncReceipt
 from sync.wire import Batch, Receipt, WireEvent
 from workstation.crypto import Signer
 from workstation.errors import SyncRefused
@@ -101,9 +101,3 @@ def _move_cursor(session: Session, origin: str, seq: int, digest: str) -> None:
     )
     cursor.seq, cursor.hash = seq, digest
     session.add(cursor)
-
-
-def head_of(session: Session, origin: str) -> int:
-    """The newest sequence of ``origin`` held here."""
-    head = session.get(ChainHead, origin)
-    return head.seq if head is not None else 0

@@ -48,19 +48,24 @@ class Batch:
     """In a batch pulled from above: the sender's position after it (where the next starts)."""
 
     @staticmethod
-    def signed_part(
+    def _body(
         sender: str, events: tuple[WireEvent, ...], after: dict[str, int], upto: int
+    ) -> dict[str, Any]:
+        """What the sender's office key signs, as a JSON object (the wire form adds the key)."""
+        return {
+            "v": WIRE_VERSION,
+            "sender": sender,
+            "after": after,
+            "upto": upto,
+            "events": [{"p": _b64(e.payload), "s": _b64(e.signature)} for e in events],
+        }
+
+    @classmethod
+    def signed_part(
+        cls, sender: str, events: tuple[WireEvent, ...], after: dict[str, int], upto: int
     ) -> bytes:
         """The bytes the sender's office key signs."""
-        return canonical(
-            {
-                "v": WIRE_VERSION,
-                "sender": sender,
-                "after": after,
-                "upto": upto,
-                "events": [{"p": _b64(e.payload), "s": _b64(e.signature)} for e in events],
-            }
-        )
+        return canonical(cls._body(sender, events, after, upto))
 
     @classmethod
     def sign(
@@ -83,15 +88,8 @@ class Batch:
 
     def encode(self) -> bytes:
         """The batch on the wire: canonical JSON, deflated."""
-        document = {
-            "v": WIRE_VERSION,
-            "sender": self.sender,
-            "after": self.after,
-            "upto": self.upto,
-            "events": [{"p": _b64(e.payload), "s": _b64(e.signature)} for e in self.events],
-            "key_id": self.key_id,
-            "sig": _b64(self.signature),
-        }
+        document = self._body(self.sender, self.events, self.after, self.upto)
+        document |= {"key_id": self.key_id, "sig": _b64(self.signature)}
         return zlib.compress(canonical(document), 6)
 
     @classmethod
