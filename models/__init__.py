@@ -1,12 +1,12 @@
 """SQLModel tables: the signed event log and the projections rebuilt from it."""
 
-from models.case import Applicant, Application, ApplicationMaterial, Task
+from models.case import Applicant, Application, ApplicationMaterial, CaseEvent, Task
 from models.catalog import CalendarYear, Matter
 from models.log import AuditEntry, ChainHead, Event
 from models.org import Department, Office, Operator
 from models.sync import SyncCursor, SyncFork, SyncNonce, SyncReceipt
 
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 """The newest migration in ``models/migrations`` (a test checks it against Alembic's head)."""
 
 PROJECTIONS: tuple[type, ...] = (
@@ -19,6 +19,7 @@ PROJECTIONS: tuple[type, ...] = (
     Application,
     ApplicationMaterial,
     Task,
+    CaseEvent,
     ChainHead,
 )
 """Tables derived from the log alone; ``rebuild`` recreates exactly these."""
@@ -30,6 +31,7 @@ __all__ = [
     "ApplicationMaterial",
     "AuditEntry",
     "CalendarYear",
+    "CaseEvent",
     "ChainHead",
     "Department",
     "Event",

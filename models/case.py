@@ -90,3 +90,22 @@ class Task(SQLModel, table=True):
     reason: str = Field(default="", max_length=500)
     requested: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     """Materials asked for by the open supplement request."""
+
+
+class CaseEvent(SQLModel, table=True):
+    """Where one event of an application stands in the case's one agreed order.
+
+    Events of one application made at two levels arrive in different orders at different
+    offices; each office applies them by ``order_key`` (signed time in UTC, origin, sequence),
+    so all agree. An event that is no longer allowed at its place in that order is kept,
+    marked ``superseded`` with what it found, and shown, never silently dropped.
+    """
+
+    tracking_no: str = Field(primary_key=True, max_length=32)
+    order_key: str = Field(primary_key=True, max_length=80)
+    origin: str = Field(max_length=20)
+    seq: int
+    outcome: str = Field(default="applied", max_length=12)
+    """applied · superseded · quarantined (signed by a revoked key, held for review)."""
+    reason: str = Field(default="", max_length=40)
+    """For a superseded event: the state it found (``status.withdrawn``, ``state.closed``)."""

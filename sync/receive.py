@@ -22,7 +22,8 @@ from sync.wire import Batch, Receipt, WireEvent
 from workstation import projector
 from workstation.crypto import ALG_ED25519, Signer, canonical, key_id, sha256_hex, verify_signature
 from workstation.errors import SyncRefused
-from workstation.eventlog import GENESIS_PREV, decode, subject_of
+from workstation.eventlog import GENESIS_PREV, decode
+from workstation.projector import subject_of
 from workstation.services.office import local_office
 from workstation.verify import KEY_ADMIN_TYPES
 

@@ -92,6 +92,10 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+PROJECTIONS_CHANGED = "0007"
+"""The newest migration that changed what the projections hold: older databases replay."""
+
+
 def schema_version(engine: Engine) -> str | None:
     """The migration the database is at (None for an empty one)."""
     with engine.connect() as connection:
@@ -104,7 +108,8 @@ def upgrade(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration (run at every start)."""
     # A database already at the newest migration is the common case: answer it without
     # loading Alembic, which would add a fifth of a second to every start.
-    if schema_version(engine) == models.SCHEMA_HEAD:
+    before = schema_version(engine)
+    if before == models.SCHEMA_HEAD:
         return
     from alembic import command
 
@@ -112,3 +117,8 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    if before is not None and before < PROJECTIONS_CHANGED:
+        from workstation import rebuild
+
+        with writing(engine) as session:
+            rebuild.rebuild_in_place(session)

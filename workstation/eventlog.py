@@ -12,6 +12,7 @@ from sqlmodel import Session
 from models import ChainHead, Event
 from workstation import projector
 from workstation.crypto import ALG_ED25519, Signer, canonical, sha256_hex
+from workstation.projector import subject_of
 
 GENESIS_PREV = "0" * 64
 """``prev`` of the first event of every origin."""
@@ -53,6 +54,11 @@ def append(
     """Sign ``body`` as the next event of ``origin`` and apply it to the projections."""
     head = session.get(ChainHead, origin)
     seq, prev = (1, GENESIS_PREV) if head is None else (head.seq + 1, head.hash)
+    if now.tzinfo is None:
+        now = now.astimezone()
+    subject = subject_of({"body": body})
+    if subject is not None and type not in projector.OPENERS:
+        now = projector.not_before(projector.latest_key(session, subject), origin, now)
     ts = timestamp(now)
     envelope = {
         "v": ENVELOPE_VERSION,
@@ -75,7 +81,7 @@ def append(
         type=type,
         ts=ts,
         actor=actor,
-        subject=subject_of(envelope),
+        subject=subject,
         key_id=signer.key_id,
         alg=ALG_ED25519,
         payload=payload,
@@ -84,16 +90,6 @@ def append(
     session.add(event)
     projector.apply(session, envelope, event.hash)
     return Appended(event, envelope)
-
-
-def subject_of(envelope: dict[str, Any]) -> str | None:
-    """The tracking number an event is about, from its body (None for office events)."""
-    body = envelope["body"]
-    if isinstance(body.get("tracking_no"), str):
-        return str(body["tracking_no"])
-    if isinstance(body.get("task"), str):
-        return str(body["task"]).split("/", 1)[0]
-    return None
 
 
 def decode(payload: bytes) -> dict[str, Any]:

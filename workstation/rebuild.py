@@ -37,7 +37,7 @@ def _replay(session: Session, source: Session, batch: int = 2000) -> int:
             .limit(batch)
         ).all()
         for row_id, payload in page:
-            projector.apply(session, decode(payload), sha256_hex(payload))
+            projector.apply(session, decode(payload), sha256_hex(payload), log=source)
             last_id = row_id
         count += len(page)
         session.expunge_all()  # keep memory flat on long logs

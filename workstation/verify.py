@@ -9,7 +9,8 @@ from sqlmodel import Session, col, select
 
 from models import ChainHead, Event, Office
 from workstation.crypto import ALG_ED25519, canonical, key_id, sha256_hex, verify_signature
-from workstation.eventlog import GENESIS_PREV, decode, subject_of
+from workstation.eventlog import GENESIS_PREV, decode
+from workstation.projector import subject_of
 
 KEY_ADMIN_TYPES = frozenset(
     {
