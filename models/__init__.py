@@ -2,11 +2,11 @@
 
 from models.case import Applicant, Application, ApplicationMaterial, CaseEvent, Task
 from models.catalog import CalendarYear, Matter
-from models.log import AuditEntry, ChainHead, Event
+from models.log import AuditEntry, ChainHead, Event, HeldEvent
 from models.org import Department, Office, Operator
 from models.sync import SyncCursor, SyncFork, SyncNonce, SyncReceipt
 
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 """The newest migration in ``models/migrations`` (a test checks it against Alembic's head)."""
 
 PROJECTIONS: tuple[type, ...] = (
@@ -20,6 +20,7 @@ PROJECTIONS: tuple[type, ...] = (
     ApplicationMaterial,
     Task,
     CaseEvent,
+    HeldEvent,
     ChainHead,
 )
 """Tables derived from the log alone; ``rebuild`` recreates exactly these."""
@@ -35,6 +36,7 @@ __all__ = [
     "ChainHead",
     "Department",
     "Event",
+    "HeldEvent",
     "Matter",
     "Office",
     "Operator",

@@ -46,3 +46,21 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=32)
     subject: str = Field(default="", max_length=80)
     detail: str = Field(default="", max_length=500)
+
+
+class HeldEvent(SQLModel, table=True):
+    """An event signed by a revoked key after its revocation: stored, not applied, reviewed.
+
+    The chain stays whole (the event is in the log), but nothing it says counts until a
+    supervisor admits it; a backdated signature proves nothing, its place in the log does.
+    """
+
+    origin: str = Field(primary_key=True, max_length=20)
+    seq: int = Field(primary_key=True)
+    type: str = Field(max_length=40)
+    actor: str = Field(max_length=40)
+    subject: str | None = Field(default=None, max_length=32)
+    resolution: str = Field(default="", max_length=12)
+    """Empty while held; ``admitted`` or ``refused`` after review."""
+    resolved_by: str = Field(default="", max_length=40)
+    reason: str = Field(default="", max_length=500)

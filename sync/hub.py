@@ -95,7 +95,12 @@ def create_app(
         except WorkstationError as error:
             return _refusal(error, 503)
         return JSONResponse(
-            {"stored": done.stored, "skipped": done.skipped, "receipt": done.receipt.to_json()}
+            {
+                "stored": done.stored,
+                "skipped": done.skipped,
+                "held": done.held,
+                "receipt": done.receipt.to_json(),
+            }
         )
 
     @app.post(

@@ -3,8 +3,10 @@
 The checks, in order: the sender is enrolled here and not revoked; its office key signed the
 batch; each event is canonical, of an origin in the sender's subtree, the next of its chain
 (sequence without gap, previous hash) and signed by an active operator of its origin with
-the right to sign its type. An event already held is skipped only if it is the same event;
-the same place with another hash is a fork, refused and recorded. Events, projections, chain
+the right to sign its type (one signed by a key revoked before it is stored but held for a
+supervisor's review, not applied: its office's chain stays whole). An event already held is
+skipped only if it is the same event; the same place with another hash is a fork, refused
+and recorded. Events, projections, chain
 heads and cursors are written in the caller's one transaction.
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from models import ChainHead, Event, Office, Operator, SyncCursor, SyncFork
+from models import ChainHead, Event, HeldEvent, Office, Operator, SyncCursor, SyncFork
 from sync.wire import Batch, Receipt, WireEvent
 from workstation import projector
 from workstation.crypto import ALG_ED25519, Signer, canonical, key_id, sha256_hex, verify_signature
@@ -57,6 +59,8 @@ class Accepted:
     stored: int
     skipped: int
     receipt: Receipt
+    held: int = 0
+    """Stored events signed by a revoked key: kept for review, not applied."""
 
 
 def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
@@ -76,7 +80,7 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
         have = head.seq if head is not None else 0
         if have < needed:
             raise SyncRefused("error.sync.prerequisite", origin=origin, need=needed, have=have)
-    stored = skipped = 0
+    stored = skipped = held = 0
     origins: set[str] = set()
     for index, wire in enumerate(batch.events):
         envelope, digest = envelope_of(wire, index)
@@ -93,6 +97,7 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
         projector.apply(session, envelope, digest)
         session.flush()
         stored += 1
+        held += session.get(HeldEvent, (origin, seq)) is not None
     heads = {}
     for origin in sorted(origins):
         head = session.get(ChainHead, origin)
@@ -100,7 +105,7 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
             heads[origin] = (head.seq, head.hash)
             _advance(session, batch.sender, origin, head)
     receipt = Receipt.sign(here.code, batch.sender, heads, office_key)
-    return Accepted(stored, skipped, receipt)
+    return Accepted(stored, skipped, receipt, held)
 
 
 def already_held(session: Session, origin: str, seq: int, digest: str, sender: str) -> bool:
@@ -191,8 +196,6 @@ def check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, in
         ).first()
         if operator is None or operator.username != actor:
             raise SyncRefused("error.sync.unknown_key", index=index, key_id=envelope["key_id"])
-        if not operator.active:
-            raise SyncRefused("error.sync.revoked_key", index=index, actor=actor)
         if envelope["type"] in KEY_ADMIN_TYPES and operator.role != "admin":
             raise SyncRefused("error.sync.not_admin", index=index, actor=actor)
         public = bytes.fromhex(operator.public_key)

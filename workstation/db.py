@@ -92,7 +92,7 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-PROJECTIONS_CHANGED = "0007"
+PROJECTIONS_CHANGED = "0008"
 """The newest migration that changed what the projections hold: older databases replay."""
 
 

@@ -8,6 +8,7 @@ order (``caseorder``), by ``case_events``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from models import CalendarYear, ChainHead, Department, Matter, Office, Operator
+from models import (
+    CalendarYear,
+    CaseEvent,
+    ChainHead,
+    Department,
+    Event,
+    HeldEvent,
+    Matter,
+    Office,
+    Operator,
+)
 from workstation import caseorder
 from workstation.caseorder import OPENERS as OPENERS
 from workstation.caseorder import Envelope, Handler
@@ -26,6 +37,8 @@ from workstation.caseorder import subject_of as subject_of
 
 _HANDLERS: dict[str, Handler] = {}
 _OPENERS: dict[str, Handler] = {}
+REVIEWS = frozenset({"held.admitted", "held.refused"})
+"""A supervisor's decision on an event held because its key had been revoked."""
 
 
 def handles(event_type: str) -> Callable[[Handler], Handler]:
@@ -57,6 +70,22 @@ def apply(session: Session, envelope: Envelope, digest: str, *, log: Session | N
     """
     if envelope["type"] not in _HANDLERS:
         raise ValueError(f"no projection for event type {envelope['type']!r}")
+    if _signed_by_revoked(session, envelope):
+        _hold(session, envelope)
+    elif envelope["type"] in REVIEWS:
+        _review(session, envelope, log or session)
+    else:
+        _project(session, envelope, log or session)
+    head = session.get(ChainHead, envelope["origin"])
+    if head is None:
+        session.add(ChainHead(origin=envelope["origin"], seq=envelope["seq"], hash=digest))
+    else:
+        head.seq, head.hash = envelope["seq"], digest
+        session.add(head)
+    session.flush()
+
+
+def _project(session: Session, envelope: Envelope, log: Session) -> None:
     subject = subject_of(envelope)
     if subject is None:
         _HANDLERS[envelope["type"]](session, envelope, envelope["body"], event_time(envelope["ts"]))
@@ -71,14 +100,63 @@ def apply(session: Session, envelope: Envelope, digest: str, *, log: Session | N
             caseorder.apply_in_case(session, subject, envelope, _HANDLERS)
         else:
             caseorder.place(session, subject, envelope, "pending", "")
-            caseorder.replay(session, subject, log or session, _HANDLERS, _OPENERS)
-    head = session.get(ChainHead, envelope["origin"])
-    if head is None:
-        session.add(ChainHead(origin=envelope["origin"], seq=envelope["seq"], hash=digest))
+            caseorder.replay(session, subject, log, _HANDLERS, _OPENERS)
+
+
+def _signed_by_revoked(session: Session, env: Envelope) -> bool:
+    """True for an event whose operator's key was revoked before it, in this log's order."""
+    if env["type"] == "office.opened" and env["seq"] == 1:
+        return False
+    operator = session.get(Operator, (env["origin"], env["actor"]))
+    return operator is not None and operator.key_id == env["key_id"] and not operator.active
+
+
+def _hold(session: Session, env: Envelope) -> None:
+    subject = subject_of(env)
+    session.add(
+        HeldEvent(
+            origin=env["origin"], seq=env["seq"], type=env["type"], actor=env["actor"],
+            subject=subject,
+        )
+    )  # fmt: skip
+    if subject is not None and env["type"] not in OPENERS:
+        caseorder.place(session, subject, env, "quarantined", "")
+
+
+def _review(session: Session, env: Envelope, log: Session) -> None:
+    """A supervisor's decision on a held event: admitted, it counts from its place; or not."""
+    body = env["body"]
+    held = session.get(HeldEvent, (body["origin"], body["seq"]))
+    if held is None or held.resolution:
+        raise ValueError(f"no event held at {body['origin']}/{body['seq']}")
+    held.resolution = "admitted" if env["type"] == "held.admitted" else "refused"
+    held.resolved_by, held.reason = env["actor"], body["reason"]
+    session.add(held)
+    if held.resolution == "refused":
+        return
+    payload = log.scalar(
+        select(col(Event.payload)).where(
+            col(Event.origin) == held.origin, col(Event.seq) == held.seq
+        )
+    )
+    if payload is None:
+        raise ValueError(f"no event stored at {held.origin}/{held.seq}")
+    admitted = json.loads(payload)
+    if held.subject is not None and held.type not in OPENERS:
+        row = session.get(CaseEvent, (held.subject, caseorder.order_key(admitted)))
+        if row is not None:
+            row.outcome = "pending"
+            session.add(row)
+            session.flush()
+        caseorder.replay(session, held.subject, log, _HANDLERS, _OPENERS)
     else:
-        head.seq, head.hash = envelope["seq"], digest
-        session.add(head)
-    session.flush()
+        _project(session, admitted, log)
+
+
+@handles("held.admitted")
+@handles("held.refused")
+def _reviewed(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    raise AssertionError("reviews are applied by apply(), which reads the held event's log")
 
 
 def _operator(body: dict[str, Any]) -> Operator:

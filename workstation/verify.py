@@ -55,7 +55,6 @@ class _Key:
     role: str
     public_key: bytes
     office: str
-    active: bool = True
 
 
 @dataclass
@@ -122,8 +121,10 @@ class Verifier:
             if key_id(public) != row.key_id or admin["username"] != row.actor:
                 raise _Bad("verify.genesis")
         else:
+            # A key revoked before this event still proves who signed it; the projection
+            # holds the event for review instead of applying it.
             known = self.keys.get(row.key_id)
-            if known is None or not known.active:
+            if known is None:
                 raise _Bad("verify.unknown_key", key_id=row.key_id)
             if known.username != row.actor or known.office != row.origin:
                 raise _Bad("verify.wrong_actor", actor=row.actor)
@@ -139,10 +140,6 @@ class Verifier:
             self._register(body["admin"], env["origin"])
         elif env["type"] == "operator.registered":
             self._register(body, env["origin"])
-        elif env["type"] == "operator.revoked":
-            for known in self.keys.values():
-                if known.username == body["username"] and known.office == env["origin"]:
-                    known.active = False
 
     def _register(self, operator: dict[str, Any], office: str) -> None:
         public = bytes.fromhex(operator["public_key"])

@@ -1,4 +1,4 @@
-"""`onewindow office`: this office's key and card; enrolling and revoking offices below."""
+"""`onewindow office` and `held`: keys, cards, offices enrolled below; events held for review."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from workstation.cli.context import Context, guarded
-from workstation.services import enrolment
+from workstation.services import enrolment, held
 from workstation.services.enrolment import OfficeCard
 
 office_app = typer.Typer(help="This office's key; the offices enrolled below it.")
@@ -112,6 +112,57 @@ def office_list() -> None:
             )
 
 
+held_app = typer.Typer(
+    help="Events signed by a revoked key after its revocation, held for review.",
+    no_args_is_help=True,
+)
+
+
+@held_app.command("list")
+def held_list() -> None:
+    """The held events nobody has decided on yet."""
+    with guarded() as ctx:
+        with ctx.read() as session:
+            rows = held.held_events(session)
+        if not rows:
+            ctx.say("cli.held_none")
+        for row in rows:
+            ctx.say(
+                "cli.held_row", origin=row.origin, seq=row.seq, type=row.type,
+                actor=row.actor, subject=row.subject or "—",
+            )  # fmt: skip
+
+
+def _decide(origin: str, seq: int, reason: str, *, admit: bool) -> None:
+    with guarded() as ctx:
+        actor = ctx.actor
+        with ctx.write() as session:
+            held.decide(
+                session, actor=actor, origin=origin, seq=seq, admit=admit, reason=reason,
+                now=ctx.now(),
+            )  # fmt: skip
+        resolution = "held.admitted" if admit else "held.refused"
+        ctx.say("cli.held_decided", origin=origin, seq=seq, resolution=resolution)
+
+
+OriginArg = Annotated[str, typer.Argument(help="Code of the office that made the event.")]
+SeqArg = Annotated[int, typer.Argument(help="The event's sequence number in that office.")]
+ReasonOpt = Annotated[str, typer.Option(help="Why (for the record).")]
+
+
+@held_app.command("admit")
+def held_admit(origin: OriginArg, seq: SeqArg, reason: ReasonOpt) -> None:
+    """Let a held event count from its place (as a supervisor)."""
+    _decide(origin, seq, reason, admit=True)
+
+
+@held_app.command("refuse")
+def held_refuse(origin: OriginArg, seq: SeqArg, reason: ReasonOpt) -> None:
+    """Keep a held event from ever counting (as a supervisor)."""
+    _decide(origin, seq, reason, admit=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add the office commands to ``app``."""
+    """Add the office and held-event commands to ``app``."""
     app.add_typer(office_app, name="office")
+    app.add_typer(held_app, name="held")

@@ -96,6 +96,21 @@ def operator_add(
         )
 
 
+@operator_app.command("revoke")
+def operator_revoke(
+    username: Annotated[str, typer.Argument(help="Log-in name of the operator.")],
+    reason: Annotated[str, typer.Option(help="Why (a lost key, a person who left…).")],
+) -> None:
+    """Revoke an operator's key: what it signs afterwards is held for review (administrator)."""
+    with guarded() as ctx:
+        actor = ctx.actor
+        with ctx.write() as session:
+            office.revoke_operator(
+                session, actor=actor, username=username, reason=reason, now=ctx.now()
+            )
+        ctx.say("cli.operator_revoked", username=username)
+
+
 @catalog_app.command("check")
 def catalog_check(path: Annotated[Path, typer.Argument(help="A catalog directory.")]) -> None:
     """Validate a catalog directory without changing anything."""

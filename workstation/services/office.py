@@ -18,6 +18,7 @@ from workstation.catalog import Catalog
 from workstation.crypto import Signer, canonical, hash_password, seal_private_key
 from workstation.errors import Conflict, InvalidInput, NotFound
 from workstation.pinyin import initials
+from workstation.services.applicants import clean_text
 from workstation.services.auth import ROLES, Actor, record, require
 from workstation.workdays import WorkCalendar, YearSchedule
 
@@ -188,6 +189,22 @@ def add_operator(
     operator = session.get(Operator, (actor.office_code, username))
     assert operator is not None
     return operator
+
+
+def revoke_operator(
+    session: Session, *, actor: Actor, username: str, reason: str, now: datetime
+) -> None:
+    """Revoke an operator's key: what it signs from here on is held for review, not applied."""
+    require(actor, "administer")
+    operator = session.get(Operator, (actor.office_code, username))
+    if operator is None:
+        raise NotFound("error.operator.unknown", username=username)
+    if not operator.active:
+        raise Conflict("error.operator.revoked", username=username)
+    if username == actor.username:
+        raise Conflict("error.operator.revoke_self")
+    reason = clean_text(reason, field="field.reason", max_length=500)
+    record(session, actor, "operator.revoked", {"username": username, "reason": reason}, now)
 
 
 def publish_catalog(session: Session, *, actor: Actor, catalog: Catalog, now: datetime) -> int:
