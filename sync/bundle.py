@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
+from sync.outgoing import next_batch, take_receipt
+from sync.receive import Accepted, ForkRefused, accept, record_fork
 from sync.wire import Batch, Receipt
+from workstation import officekey
+from workstation.db import reading, writing
 from workstation.errors import InvalidInput, SyncRefused
+from workstation.eventlog import decode
+from workstation.services import outbox
+from workstation.services.office import local_office
 
 MAGIC = b"ONEWINDOW-BUNDLE 1\n"
 """The first bytes of every bundle: what it is and the layout's version."""
@@ -82,3 +92,46 @@ def _read(path: Path) -> bytes:
         raise InvalidInput(
             "error.file.read", path=str(path), reason=error.strerror or str(error)
         ) from None
+
+
+def export_bundle(engine: Engine, key_dir: Path, out: Path) -> int:
+    """Write what the level above has not receipted to ``out``; how many events (0: none)."""
+    with reading(engine) as session:
+        key = officekey.load(key_dir, local_office(session).code)
+        batch = next_batch(session, key, limit=None)
+    if batch is None:
+        return 0
+    write_bundle(out, batch)
+    heads: dict[str, int] = {}
+    for wire in batch.events:
+        envelope = decode(wire.payload)
+        heads[envelope["origin"]] = max(heads.get(envelope["origin"], 0), envelope["seq"])
+    with writing(engine) as session:
+        outbox.mark_sent(session, heads)
+    return len(batch.events)
+
+
+def import_bundle(engine: Engine, key_dir: Path, path: Path, now: datetime) -> Accepted:
+    """Check and apply a bundle from below like a push; its signed receipt is written beside it.
+
+    A fork is refused and recorded for the supervisor (in its own transaction).
+    """
+    batch = read_bundle(path)
+    try:
+        with writing(engine) as session:
+            key = officekey.load(key_dir, local_office(session).code)
+            done = accept(session, batch, office_key=key)
+    except ForkRefused as fork:
+        with writing(engine) as session:
+            record_fork(session, fork, now)
+        raise
+    write_receipt(receipt_path(path), done.receipt)
+    return done
+
+
+def take_bundle_receipt(engine: Engine, path: Path, now: datetime) -> tuple[int, str]:
+    """Take the level above's receipt for a bundle; events it covers and who signed it."""
+    receipt = read_receipt(path)
+    with writing(engine) as session:
+        covered = take_receipt(session, receipt, now=now)
+    return covered, receipt.receiver

@@ -6,11 +6,14 @@ import random
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 from typer.testing import CliRunner
 
+from models import Event
 from sync import bundle
-from sync.outgoing import next_batch, take_receipt
+from sync.outgoing import take_receipt
 from sync.receive import accept
 from tests.conftest import NOW, PASSWORD, Hall, open_hall
 from tests.factories import request_for
@@ -53,20 +56,22 @@ def new_county(tmp_path: Path, name: str) -> tuple[Engine, Actor, Signer, Path]:
 
 def export(hall: Hall, path: Path) -> int:
     """Export what the county has not receipted; how many events."""
-    key = officekey.load(hall.key_dir, hall.admin.office_code)
-    with reading(hall.engine) as session:
-        batch = next_batch(session, key, limit=None)
-    assert batch is not None
-    bundle.write_bundle(path, batch)
-    return len(batch.events)
+    count = bundle.export_bundle(hall.engine, hall.key_dir, path)
+    assert count > 0
+    return count
 
 
-def import_at(county: Engine, key: Signer, path: Path) -> tuple[int, int]:
+def import_at(county: Engine, keys: Path, path: Path) -> tuple[int, int]:
     """Import a bundle at the county, writing the receipt beside it; (stored, skipped)."""
-    with writing(county) as session:
-        done = accept(session, bundle.read_bundle(path), office_key=key)
-    bundle.write_receipt(bundle.receipt_path(path), done.receipt)
+    done = bundle.import_bundle(county, keys, path, NOW)
     return done.stored, done.skipped
+
+
+def marks(hall: Hall) -> set[str]:
+    """Where the township's own events stand with the county, as the case timeline shows."""
+    with reading(hall.engine) as session:
+        own = list(session.scalars(select(Event).where(col(Event.origin) == "610102001")))
+        return set(outbox.sync_marks(session, own).values())
 
 
 def waiting(hall: Hall) -> int:
@@ -76,28 +81,30 @@ def waiting(hall: Hall) -> int:
 
 
 def test_a_bundle_goes_up_and_its_receipt_comes_back(township: Hall, tmp_path: Path) -> None:
-    county, admin, key, keys = new_county(tmp_path, "county")
+    county, admin, _key, keys = new_county(tmp_path, "county")
     link(county, admin, keys, township)
     stick = tmp_path / "stick" / "610102001.bundle"
     stick.parent.mkdir()
+    assert marks(township) == {"provisional"}
     count = export(township, stick)
     assert count == waiting(township)
+    assert marks(township) == {"sent"}
     assert [p.name for p in stick.parent.iterdir()] == [stick.name]  # no partial file left
-    assert import_at(county, key, stick) == (count, 0)
-    assert import_at(county, key, stick) == (0, count)  # twice changes nothing
-    with writing(township.engine) as session:
-        take_receipt(session, bundle.read_receipt(bundle.receipt_path(stick)), now=NOW)
-    assert waiting(township) == 0
+    assert import_at(county, keys, stick) == (count, 0)
+    assert import_at(county, keys, stick) == (0, count)  # twice changes nothing
+    covered, by = bundle.take_bundle_receipt(township.engine, bundle.receipt_path(stick), NOW)
+    assert (covered, by, waiting(township)) == (count, admin.office_code, 0)
+    assert marks(township) == {"receipted"}
 
 
 def test_a_bundle_out_of_order_is_refused_as_a_missing_prerequisite(
     township: Hall, tmp_path: Path
 ) -> None:
-    county, admin, key, keys = new_county(tmp_path, "county")
+    county, admin, _key, keys = new_county(tmp_path, "county")
     link(county, admin, keys, township)
     first, second = tmp_path / "first.bundle", tmp_path / "second.bundle"
     export(township, first)
-    import_at(county, key, first)
+    import_at(county, keys, first)
     with writing(township.engine) as session:
         take_receipt(session, bundle.read_receipt(bundle.receipt_path(first)), now=NOW)
     accept_some(township, 1, seed=7)

@@ -359,3 +359,30 @@ def test_an_office_whose_clock_is_behind_still_signs_after_what_it_answered(fres
         )
     assert keys[-1].split(" ")[1] == "610102", "the county's approval sorts last"
     assert datetime.fromisoformat(keys[-1].split(" ")[0]) > NOW
+
+
+def test_one_task_decided_at_both_levels_ends_decided_once_everywhere(fresh: Any) -> None:
+    levels: Levels = fresh()
+    run = Run(levels, skew=0)
+    run.township("accept", 0)
+    run.township("approve", 0)
+    run.township("approve", 0)
+    number = run.cases[0]
+    run.push()
+    # The county rejects the county task; offline, a township officer of the same department
+    # approves it five minutes later. The rejection came first: the approval is superseded.
+    run.c_now, run.t_now = NOW + timedelta(hours=1), NOW + timedelta(hours=1, minutes=10)
+    run.county("reject", 0)
+    with writing(levels.township.engine) as session:
+        tasks.approve(
+            session, actor=levels.township.officer("county-civil"),
+            task_id=f"{number}/county", permit_no="低保-T", now=run.t_now,
+        )  # fmt: skip
+    settle(run)
+    assert cases_of(levels.township.engine, run.cases) == cases_of(levels.county, run.cases)
+    with reading(levels.county) as session:
+        task = session.get(Task, f"{number}/county")
+        assert task is not None
+        assert (task.state, task.decided_by, task.permit_no) == ("rejected", "c-county-civil", "")
+        late = session.scalars(select(CaseEvent).where(col(CaseEvent.outcome) == "superseded"))
+        assert [(e.origin, e.reason) for e in late] == [("610102001", "state.rejected")]

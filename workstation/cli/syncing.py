@@ -9,7 +9,6 @@ import typer
 
 # The sync modules (FastAPI, httpx, uvicorn) load inside the commands that use them: every
 # other command, and the workstation itself, starts without them.
-from workstation import officekey
 from workstation.cli.context import guarded
 from workstation.services.office import local_office
 
@@ -61,17 +60,13 @@ def bundle_export(
 ) -> None:
     """Write everything the level above has not receipted yet into one signed file."""
     from sync import bundle
-    from sync.outgoing import next_batch
 
     with guarded() as ctx:
-        with ctx.read() as session:
-            key = officekey.load(ctx.settings.key_dir, local_office(session).code)
-            batch = next_batch(session, key, limit=None)
-        if batch is None:
+        events = bundle.export_bundle(ctx.engine, ctx.settings.key_dir, out)
+        if not events:
             ctx.say("cli.bundle_nothing")
             return
-        bundle.write_bundle(out, batch)
-        ctx.say("cli.bundle_written", path=str(out), events=len(batch.events))
+        ctx.say("cli.bundle_written", path=str(out), events=events)
 
 
 @bundle_app.command("import")
@@ -80,20 +75,10 @@ def bundle_import(
 ) -> None:
     """Check and apply a bundle exactly like a push; write the signed receipt beside it."""
     from sync import bundle
-    from sync.receive import ForkRefused, accept, record_fork
 
     with guarded() as ctx:
-        batch = bundle.read_bundle(path)
-        try:
-            with ctx.write() as session:
-                key = officekey.load(ctx.settings.key_dir, local_office(session).code)
-                done = accept(session, batch, office_key=key)
-        except ForkRefused as fork:
-            with ctx.write() as session:
-                record_fork(session, fork, ctx.now())
-            raise
+        done = bundle.import_bundle(ctx.engine, ctx.settings.key_dir, path, ctx.now())
         out = bundle.receipt_path(path)
-        bundle.write_receipt(out, done.receipt)
         ctx.say("cli.bundle_imported", stored=done.stored, skipped=done.skipped, receipt=str(out))
 
 
@@ -103,13 +88,10 @@ def bundle_receipt(
 ) -> None:
     """Take the level above's receipt for a bundle: those events are no longer provisional."""
     from sync import bundle
-    from sync.outgoing import take_receipt
 
     with guarded() as ctx:
-        receipt = bundle.read_receipt(path)
-        with ctx.write() as session:
-            covered = take_receipt(session, receipt, now=ctx.now())
-        ctx.say("cli.bundle_receipted", events=covered, office=receipt.receiver)
+        covered, office = bundle.take_bundle_receipt(ctx.engine, path, ctx.now())
+        ctx.say("cli.bundle_receipted", events=covered, office=office)
 
 
 def register(app: typer.Typer) -> None:
