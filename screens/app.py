@@ -18,6 +18,7 @@ from screens.intake import IntakeScreen
 from screens.keys import localise_bindings
 from screens.login import LoginScreen
 from screens.queue import QueueScreen
+from screens.sync import SyncScreen
 from screens.syncer import Syncer
 from screens.widgets.status import StatusBar
 from workstation.i18n import translate
@@ -32,10 +33,10 @@ HOMES = {
 }
 """Where each role lands after login."""
 ALLOWED = {
-    "clerk": ("intake", "case"),
+    "clerk": ("intake", "case", "sync"),
     "officer": ("queue", "case"),
-    "supervisor": ("dashboard", "queue", "case"),
-    "admin": ("dashboard",),
+    "supervisor": ("dashboard", "queue", "case", "sync"),
+    "admin": ("dashboard", "sync"),
     "auditor": ("dashboard",),
 }
 """The screens each role may switch between."""
@@ -44,6 +45,7 @@ SCREENS: dict[str, type[Screen[None]]] = {
     "queue": QueueScreen,
     "case": CaseScreen,
     "dashboard": DashboardScreen,
+    "sync": SyncScreen,
 }
 """The work screens (one module each, its .tcss beside it)."""
 STATUS_EVERY = 10.0
@@ -85,6 +87,8 @@ class WorkstationApp(App[None]):
     def _status_tick(self) -> None:
         for bar in self.screen.query(StatusBar):
             self.refresh_status(bar)
+        if isinstance(self.screen, SyncScreen):
+            self.screen.show()
 
     def apply_preferences(self, screen: Screen[Any]) -> None:
         """Apply the operator's terminal preferences to a screen being shown."""

@@ -33,6 +33,7 @@ class WorkScreen(Screen[None]):
         Binding("f3", "app.go('queue')", "nav.queue", id="go-queue"),
         Binding("f4", "app.go('case')", "nav.case", id="go-case"),
         Binding("f5", "app.go('dashboard')", "nav.dashboard", id="go-dashboard"),
+        Binding("f6", "app.go('sync')", "nav.sync", id="go-sync"),
         Binding("ctrl+l", "app.logout", "nav.logout", id="logout"),
     ]
     """Switching between the screens a role may use is one key."""

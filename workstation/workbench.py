@@ -85,6 +85,11 @@ class Workbench:
                 row.code, row.name, row.level, row.demo, upstream, outbox.waiting(session)
             )
 
+    def sync_overview(self) -> outbox.Overview:
+        """This office's place between the levels: waiting, sent, held, offices below."""
+        with reading(self.engine) as session:
+            return outbox.overview(session)
+
     def demo_operators(self) -> list[tuple[str, str, str]]:
         """(user, name, role) of every operator, on a demo office only; else nothing."""
         with reading(self.engine) as session:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from models import ChainHead, Event, Office, SyncCursor, SyncReceipt
+from models import ChainHead, Event, HeldEvent, Office, SyncCursor, SyncFork, SyncReceipt
 from workstation.services.office import local_office
 
 UPSTREAM = "upstream"
@@ -70,3 +73,48 @@ def sync_marks(session: Session, events: list[Event]) -> dict[int, str]:
         else:
             marks[event.id] = "from_below" if event.origin in below else "from_above"
     return marks
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the sync screen shows: this office's place between the levels."""
+
+    upstream: str
+    """The level above as ``name（code）``; "" for an office without one."""
+    waiting: int
+    sent: int
+    """Own events carried up in a bundle that no receipt covers yet."""
+    last_receipt: datetime | None
+    held: int
+    """Events signed by a revoked key, waiting for a supervisor."""
+    forks: int
+    below: list[tuple[str, str, int]]
+    """Offices enrolled below: code, name, how many of their events are held here."""
+
+
+def overview(session: Session) -> Overview:
+    """This office's sync figures, read in one go."""
+    here = local_office(session)
+    above = session.get(Office, here.parent_code) if here.parent_code else None
+    upstream = f"{above.name}（{above.code}）" if above is not None and above.public_key else ""
+    done = receipted(session, here.code)
+    receipt = session.get(SyncReceipt, (above.code, here.code)) if above is not None else None
+    held = session.scalar(
+        select(func.count()).select_from(HeldEvent).where(col(HeldEvent.resolution) == "")
+    )
+    forks = session.scalar(select(func.count()).select_from(SyncFork))
+    below = []
+    for office in session.scalars(
+        select(Office).where(col(Office.enrolled)).order_by(col(Office.code))
+    ):
+        head = session.get(ChainHead, office.code)
+        below.append((office.code, office.name, head.seq if head is not None else 0))
+    return Overview(
+        upstream=upstream,
+        waiting=waiting(session),
+        sent=max(sent_up_to(session, here.code) - done, 0),
+        last_receipt=receipt.received_at if receipt is not None else None,
+        held=held or 0,
+        forks=forks or 0,
+        below=below,
+    )
