@@ -236,6 +236,17 @@ def outcomes(engine: Engine) -> dict[str, int]:
         return counted
 
 
+def at_the_county(fresh: Any, *, skew: int) -> tuple[Levels, Run]:
+    """One case accepted and approved at the township, its county task open at both levels."""
+    levels: Levels = fresh()
+    run = Run(levels, skew)
+    run.township("accept", 0)
+    run.township("approve", 0)
+    run.township("approve", 0)
+    run.push()
+    return levels, run
+
+
 STEP = st.one_of(
     st.tuples(
         st.sampled_from(["accept", "approve", "withdraw", "supplied", "deliver"]),
@@ -282,13 +293,8 @@ def test_two_levels_converge_after_a_final_sync(
 def test_a_withdrawal_and_an_approval_made_at_once_resolve_the_same_way_at_both_levels(
     fresh: Any,
 ) -> None:
-    levels: Levels = fresh()
-    run = Run(levels, skew=0)
-    run.township("accept", 0)
-    run.township("approve", 0)
-    run.township("approve", 0)
+    levels, run = at_the_county(fresh, skew=0)
     number = run.cases[0]
-    run.push()
     # The county approves at 10:05 (its clock); the township, not yet hearing of it,
     # records the applicant's withdrawal at 10:10.
     run.c_now, run.t_now = NOW + timedelta(hours=1), NOW + timedelta(hours=1, minutes=3)
@@ -312,13 +318,8 @@ def test_a_withdrawal_and_an_approval_made_at_once_resolve_the_same_way_at_both_
 
 
 def test_the_earlier_action_wins_whichever_office_hears_of_it_last(fresh: Any) -> None:
-    levels: Levels = fresh()
-    run = Run(levels, skew=0)
-    run.township("accept", 0)
-    run.township("approve", 0)
-    run.township("approve", 0)
+    levels, run = at_the_county(fresh, skew=0)
     number = run.cases[0]
-    run.push()
     # This time the withdrawal comes first; the county's approval arrives too late to count.
     run.t_now, run.c_now = NOW + timedelta(hours=1), NOW + timedelta(hours=1, minutes=3)
     run.township("withdraw", 0)
@@ -337,12 +338,10 @@ def test_the_earlier_action_wins_whichever_office_hears_of_it_last(fresh: Any) -
 
 
 def test_an_office_whose_clock_is_behind_still_signs_after_what_it_answered(fresh: Any) -> None:
-    levels: Levels = fresh()
-    run = Run(levels, skew=-120)  # the county's clock is two hours behind the township's
-    run.township("accept", 0)
-    run.township("approve", 0)
-    run.township("approve", 0)
-    run.push()
+    levels, run = at_the_county(
+        fresh, skew=-120
+    )  # the county's clock is two hours behind the township's
+    number = run.cases[0]
     run.county("approve", 0)
     settle(run)
     number = run.cases[0]
@@ -362,13 +361,8 @@ def test_an_office_whose_clock_is_behind_still_signs_after_what_it_answered(fres
 
 
 def test_one_task_decided_at_both_levels_ends_decided_once_everywhere(fresh: Any) -> None:
-    levels: Levels = fresh()
-    run = Run(levels, skew=0)
-    run.township("accept", 0)
-    run.township("approve", 0)
-    run.township("approve", 0)
+    levels, run = at_the_county(fresh, skew=0)
     number = run.cases[0]
-    run.push()
     # The county rejects the county task; offline, a township officer of the same department
     # approves it five minutes later. The rejection came first: the approval is superseded.
     run.c_now, run.t_now = NOW + timedelta(hours=1), NOW + timedelta(hours=1, minutes=10)
