@@ -33,10 +33,11 @@ class WorkScreen(Screen[None]):
         Binding("f3", "app.go('queue')", "nav.queue", id="go-queue"),
         Binding("f4", "app.go('case')", "nav.case", id="go-case"),
         Binding("f5", "app.go('dashboard')", "nav.dashboard", id="go-dashboard"),
-        Binding("f6", "app.go('sync')", "nav.sync", id="go-sync"),
+        Binding("f12", "app.go('sync')", "nav.sync", id="go-sync", show=False),
         Binding("ctrl+l", "app.logout", "nav.logout", id="logout"),
     ]
-    """Switching between the screens a role may use is one key."""
+    """Switching between the screens a role may use is one key (the sync screen, rarely needed
+    at the keyboard, stays out of the footer; the command palette lists it)."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)

@@ -43,7 +43,7 @@ async def test_a_bundle_leaves_as_sent_and_comes_back_receipted(
     app = make_app(sqlite_hall)
     async with app.run_test(size=(120, 40)) as pilot:
         await login_clerk(app, pilot)
-        await pilot.press("f6")
+        await pilot.press("f12")
         await pilot.pause()
         assert isinstance(app.screen, SyncScreen)
         assert "碑林区政务服务中心（610102）" in text(app, "#sync-state")
