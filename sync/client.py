@@ -57,6 +57,8 @@ class PushReport:
     receipted: int
     resent: int = 0
     """Events the upstream already held (the batch in flight when a link was cut)."""
+    held: int = 0
+    """Events the upstream stored but holds for review: signed by a key after its revocation."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def push(
     limit: int = BATCH_SIZE,
 ) -> PushReport:
     """Send everything the upstream has not receipted, batch by batch; what moved."""
-    batches = events = receipted = resent = 0
+    batches = events = receipted = resent = held = 0
     with _link(engine, settings, clock, http) as link:
         while True:
             with reading(engine) as session:
@@ -121,6 +123,7 @@ def push(
             reply = answer.json()
             receipt = Receipt.from_json(reply.get("receipt"))
             resent += int(reply.get("skipped", 0))
+            held += int(reply.get("held", 0))
             with writing(engine) as session:
                 covered = take_receipt(session, receipt, now=clock())
             if covered == 0:
@@ -129,7 +132,7 @@ def push(
                 raise SyncRefused("error.sync.no_progress", url=link.url)
             batches, events = batches + 1, events + len(batch.events)
             receipted += covered
-    return PushReport(batches, events, receipted, resent)
+    return PushReport(batches, events, receipted, resent, held)
 
 
 def pull(

@@ -19,6 +19,7 @@ from sync.signing import PUSH
 from tests.conftest import PASSWORD, Hall, open_hall
 from tests.factories import request_for
 from tests.levels import events, free_port, link, open_county, running_hub, township_card
+from tests.test_held import status, withdrawal_signed_by_the_revoked_clerk
 from workstation import officekey
 from workstation.db import make_engine, reading, upgrade, writing
 from workstation.services import intake, office, outbox, tasks
@@ -179,3 +180,21 @@ def test_a_decision_made_at_the_county_comes_down_over_http(
         assert task is not None and (task.state, task.permit_no) == ("approved", "XF-9")
         assert verify_log(session).ok
     assert pull(township.engine, settings, clock=now) == 0
+
+
+def test_an_event_signed_after_its_key_was_revoked_is_held_at_the_hub(
+    hub: str, engine: Engine, township: Hall
+) -> None:
+    with writing(township.engine) as session:
+        request = request_for("hotel-open")
+        number = intake.accept(session, actor=township.clerk, request=request, now=now())
+        office.revoke_operator(
+            session, actor=township.admin, username="clerk", reason="钥匙丢失", now=now()
+        )
+    withdrawal_signed_by_the_revoked_clerk(township, number.tracking_no)
+    settings = load_settings(key_dir=township.key_dir, upstream_url=hub)
+    report = push(township.engine, settings, clock=now)
+    assert report.held == 1 and report.receipted == report.events
+    assert status(engine, number.tracking_no) == "in_progress"
+    with reading(engine) as session:
+        assert verify_log(session).ok

@@ -47,6 +47,8 @@ def sync() -> None:
             events=report.events,
             url=ctx.settings.upstream_url,
         )
+        if report.held:
+            ctx.say("cli.sync_held", events=report.held)
         pulled = client.pull(ctx.engine, ctx.settings, clock=ctx.now)
         ctx.say("cli.sync_pulled", events=pulled, url=ctx.settings.upstream_url)
 
