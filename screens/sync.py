@@ -130,7 +130,7 @@ class SyncScreen(WorkScreen):
         return self.t("cli.bundle_written", path=str(path), events=count)
 
     def action_import_bundle(self) -> None:
-        """Check and apply a bundle from an office below; its receipt is written beside it."""
+        """Check and apply a bundle from below (its receipt is written beside it) or above."""
 
         def chosen(path: Path | None) -> None:
             if path is not None:
@@ -144,9 +144,13 @@ class SyncScreen(WorkScreen):
         done = bundle.import_bundle(
             self.bench.engine, self.bench.settings.key_dir, path, self.bench.now()
         )
-        out = bundle.receipt_path(path)
+        if done.receipt is None:
+            return self.t("cli.bundle_pulled", stored=done.stored, skipped=done.skipped)
         return self.t(
-            "cli.bundle_imported", stored=done.stored, skipped=done.skipped, receipt=str(out)
+            "cli.bundle_imported",
+            stored=done.stored,
+            skipped=done.skipped,
+            receipt=str(done.receipt),
         )
 
     def action_take_receipt(self) -> None:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from sync.downstream import accept_pulled, next_pull
 from sync.outgoing import next_batch, take_receipt
-from sync.receive import Accepted, ForkRefused, accept, record_fork
+from sync.receive import ForkRefused, accept, record_fork
 from sync.wire import Batch, Receipt
 from workstation import officekey
 from workstation.db import reading, writing
@@ -111,12 +113,40 @@ def export_bundle(engine: Engine, key_dir: Path, out: Path) -> int:
     return len(batch.events)
 
 
-def import_bundle(engine: Engine, key_dir: Path, path: Path, now: datetime) -> Accepted:
-    """Check and apply a bundle from below like a push; its signed receipt is written beside it.
+def export_for_below(engine: Engine, key_dir: Path, office: str, out: Path, after: int = 0) -> int:
+    """At a hub: write what office ``office`` below is owed after position ``after``; how many."""
+    with reading(engine) as session:
+        key = officekey.load(key_dir, local_office(session).code)
+        batch = next_pull(session, office, after, key, limit=None)
+    if batch.events:
+        write_bundle(out, batch)
+    return len(batch.events)
 
-    A fork is refused and recorded for the supervisor (in its own transaction).
+
+@dataclass(frozen=True)
+class Imported:
+    """What a bundle did here."""
+
+    stored: int
+    skipped: int
+    receipt: Path | None
+    """Where the signed receipt for the office below was written (None for one from above)."""
+    held: int = 0
+
+
+def import_bundle(engine: Engine, key_dir: Path, path: Path, now: datetime) -> Imported:
+    """Check and apply a bundle exactly like a push from below or a pull from above.
+
+    A bundle from below is answered with a signed receipt written beside it; a fork is
+    refused and recorded for the supervisor (in its own transaction).
     """
     batch = read_bundle(path)
+    with reading(engine) as session:
+        from_above = batch.sender == local_office(session).parent_code
+    if from_above:
+        with writing(engine) as session:
+            stored = accept_pulled(session, batch)
+        return Imported(stored, len(batch.events) - stored, None)
     try:
         with writing(engine) as session:
             key = officekey.load(key_dir, local_office(session).code)
@@ -125,8 +155,9 @@ def import_bundle(engine: Engine, key_dir: Path, path: Path, now: datetime) -> A
         with writing(engine) as session:
             record_fork(session, fork, now)
         raise
-    write_receipt(receipt_path(path), done.receipt)
-    return done
+    out = receipt_path(path)
+    write_receipt(out, done.receipt)
+    return Imported(done.stored, done.skipped, out, done.held)
 
 
 def take_bundle_receipt(engine: Engine, path: Path, now: datetime) -> tuple[int, str]:

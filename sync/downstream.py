@@ -50,9 +50,12 @@ def subtree(session: Session, code: str) -> set[str]:
 
 
 def next_pull(
-    session: Session, office: str, after: int, office_key: Signer, *, limit: int = PULL_SIZE
+    session: Session, office: str, after: int, office_key: Signer, *, limit: int | None = PULL_SIZE
 ) -> Batch:
-    """The next events addressed to ``office``'s subtree after position ``after``, signed."""
+    """The next events addressed to ``office``'s subtree after position ``after``, signed.
+
+    ``limit=None`` takes everything (a bundle carried down on a USB stick).
+    """
     here = local_office(session)
     below = subtree(session, office)
     others = set(session.scalars(select(col(Office.code)).where(col(Office.enrolled)))) - below
@@ -94,6 +97,10 @@ def accept_pulled(session: Session, batch: Batch) -> int:
         origin, seq = envelope["origin"], envelope["seq"]
         if origin in ours:
             raise SyncRefused("error.sync.own_origin", index=index, origin=origin)
+        subject = projector.subject_of(envelope)
+        if subject is not None and session.get(Application, subject) is None:
+            # A bundle made for another office below carries its cases, not ours.
+            raise SyncRefused("error.sync.not_ours", index=index, tracking_no=subject)
         if already_held(session, origin, seq, digest, batch.sender):
             continue
         head = session.get(ChainHead, origin)

@@ -11,19 +11,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 from typer.testing import CliRunner
 
-from models import Event
+from models import Application, Event, Task
 from sync import bundle
 from sync.outgoing import take_receipt
 from sync.receive import accept
 from tests.conftest import NOW, PASSWORD, Hall, open_hall
 from tests.factories import request_for
 from tests.levels import events, link, open_county
+from tests.test_sync_pull import county_officer, township_at
 from workstation import officekey
 from workstation.cli import app
 from workstation.crypto import Signer
 from workstation.db import make_engine, reading, upgrade, writing
 from workstation.errors import InvalidInput, SyncRefused
-from workstation.services import enrolment, intake, outbox
+from workstation.services import enrolment, intake, outbox, tasks
 from workstation.services.auth import Actor
 
 
@@ -187,3 +188,35 @@ def test_the_bundle_commands(township: Hall, tmp_path: Path) -> None:
     assert "nothing to export" in run("bundle", "export", "--out", str(path), at=here)
     path.write_bytes(b"not a bundle")
     assert "not a One-Window bundle" in run("bundle", "import", str(path), at=up)
+
+
+def test_a_bundle_carries_the_county_decisions_down(township: Hall, tmp_path: Path) -> None:
+    county, admin, _key, keys = new_county(tmp_path, "county")
+    link(county, admin, keys, township)
+    other = township_at(tmp_path, "other", "610102002")
+    link(county, admin, keys, other)
+    up = tmp_path / "up.bundle"
+    export(township, up)
+    import_at(county, keys, up)
+    with reading(township.engine) as session:
+        numbers = sorted(session.scalars(select(col(Application.tracking_no))))
+    fire = county_officer(county, admin, keys, "fire")
+    with writing(county) as session:
+        tasks.approve(session, actor=fire, task_id=f"{numbers[0]}/fire", permit_no="XF-7", now=NOW)
+
+    down = tmp_path / "down.bundle"
+    count = bundle.export_for_below(county, keys, township.admin.office_code, down)
+    done = bundle.import_bundle(township.engine, township.key_dir, down, NOW)
+    assert (done.stored, done.skipped, done.receipt) == (count, 0, None)
+    with reading(township.engine) as session:
+        task = session.get(Task, f"{numbers[0]}/fire")
+        assert task is not None and (task.state, task.permit_no) == ("approved", "XF-7")
+    again = bundle.import_bundle(township.engine, township.key_dir, down, NOW)
+    assert (again.stored, again.skipped) == (0, count)
+
+    # The same bundle at the other township: not its cases, refused whole, nothing stored.
+    before = events(other.engine)
+    with pytest.raises(SyncRefused) as info:
+        bundle.import_bundle(other.engine, other.key_dir, down, NOW)
+    assert info.value.key == "error.sync.not_ours"
+    assert events(other.engine) == before

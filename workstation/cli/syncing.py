@@ -59,12 +59,21 @@ bundle_app = typer.Typer(help="Sync by file, where there is no link (a USB stick
 @bundle_app.command("export")
 def bundle_export(
     out: Annotated[Path, typer.Option(help="The bundle file to write.")],
+    below: Annotated[
+        str, typer.Option("--for", help="At a hub: the office below the bundle is for.")
+    ] = "",
+    after: Annotated[
+        int, typer.Option(help="With --for: the position that office has already pulled to.")
+    ] = 0,
 ) -> None:
-    """Write everything the level above has not receipted yet into one signed file."""
+    """Write what the level above has not receipted (or, --for, what an office below is owed)."""
     from sync import bundle
 
     with guarded() as ctx:
-        events = bundle.export_bundle(ctx.engine, ctx.settings.key_dir, out)
+        if below:
+            events = bundle.export_for_below(ctx.engine, ctx.settings.key_dir, below, out, after)
+        else:
+            events = bundle.export_bundle(ctx.engine, ctx.settings.key_dir, out)
         if not events:
             ctx.say("cli.bundle_nothing")
             return
@@ -73,15 +82,24 @@ def bundle_export(
 
 @bundle_app.command("import")
 def bundle_import(
-    path: Annotated[Path, typer.Argument(help="A bundle from an office below.")],
+    path: Annotated[Path, typer.Argument(help="A bundle from an office below or above.")],
 ) -> None:
-    """Check and apply a bundle exactly like a push; write the signed receipt beside it."""
+    """Check and apply a bundle exactly like a push or a pull (a receipt goes back down)."""
     from sync import bundle
 
     with guarded() as ctx:
         done = bundle.import_bundle(ctx.engine, ctx.settings.key_dir, path, ctx.now())
-        out = bundle.receipt_path(path)
-        ctx.say("cli.bundle_imported", stored=done.stored, skipped=done.skipped, receipt=str(out))
+        if done.receipt is None:
+            ctx.say("cli.bundle_pulled", stored=done.stored, skipped=done.skipped)
+        else:
+            ctx.say(
+                "cli.bundle_imported",
+                stored=done.stored,
+                skipped=done.skipped,
+                receipt=str(done.receipt),
+            )
+        if done.held:
+            ctx.say("cli.sync_held", events=done.held)
 
 
 @bundle_app.command("receipt")
