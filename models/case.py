@@ -49,6 +49,8 @@ class Application(SQLModel, table=True):
     delivered_at: datetime | None = None
     rating: int | None = None
     rating_comment: str = Field(default="", max_length=500)
+    access_code: str | None = Field(default=None, max_length=12)
+    """Printed on the receipt; asked for by the public status lookup (None for old cases)."""
 
 
 class ApplicationMaterial(SQLModel, table=True):

@@ -62,6 +62,7 @@ def _accepted_case(session: Session, env: Envelope, body: dict[str, Any], at: da
             due_date=_date(body["due"]),
             due_estimated=body["due_estimated"],
             form=body["form"],
+            access_code=body.get("access"),
         )
     )
     session.flush()

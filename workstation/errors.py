@@ -88,3 +88,9 @@ class SyncRefused(IntegrityFailure):
     """A sync batch or bundle failed a check; nothing of it was applied. Params say where."""
 
     key = "error.sync.refused"
+
+
+class DocumentRefused(IntegrityFailure):
+    """A printed document is not genuine or not unchanged; the key says why."""
+
+    key = "error.doc.refused"

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import subprocess
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import segno
-
 from workstation.catalog.schema import Matter
+from workstation.documents.columns import cells as cells
+from workstation.documents.columns import centre, item
+from workstation.documents.columns import qr_lines as qr_lines
+from workstation.documents.columns import wrap as wrap
 from workstation.errors import ConfigError
 from workstation.i18n import translate
 from workstation.services.intake import IntakeResult
@@ -107,93 +108,6 @@ class Receipt:
         )
 
 
-def cells(text: str) -> int:
-    """Columns ``text`` takes on a terminal or printer: wide characters count two."""
-    return sum(_char_cells(ch) for ch in text)
-
-
-def _char_cells(ch: str) -> int:
-    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
-def wrap(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` columns; words kept whole, CJK split anywhere."""
-    lines: list[str] = []
-    line, used = "", 0
-    for token in _tokens(text):
-        size = cells(token)
-        if used + size > width and line.strip():
-            lines.append(line.rstrip())
-            line, used = "", 0
-            if token.isspace():
-                continue
-        while size > width:  # a word longer than the line: cut it
-            head, rest = _cut(token, width - used)
-            lines.append((line + head).rstrip())
-            line, used, token, size = "", 0, rest, cells(rest)
-        line, used = line + token, used + size
-    if line.strip() or not lines:
-        lines.append(line.rstrip())
-    return lines
-
-
-def _tokens(text: str) -> list[str]:
-    # Runs of narrow non-space characters are words; each wide character stands alone.
-    tokens: list[str] = []
-    for ch in text:
-        narrow_word = _char_cells(ch) == 1 and not ch.isspace()
-        if tokens and narrow_word and _is_word(tokens[-1]):
-            tokens[-1] += ch
-        else:
-            tokens.append(ch)
-    return tokens
-
-
-def _is_word(token: str) -> bool:
-    return not token.isspace() and all(_char_cells(ch) == 1 for ch in token)
-
-
-def _cut(text: str, width: int) -> tuple[str, str]:
-    used = 0
-    for index, ch in enumerate(text):
-        used += _char_cells(ch)
-        if used > width:
-            index = max(index, 1)  # always progress, even on a line too narrow for one char
-            return text[:index], text[index:]
-    return text, ""
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - cells(text))
-
-
-def _centre(text: str, width: int) -> str:
-    return (" " * max(0, (width - cells(text)) // 2) + text).rstrip()
-
-
-def _item(left: str, right: str, width: int, indent: int = 2) -> list[str]:
-    """``left`` wrapped after ``indent`` spaces, ``right`` flush right on its first line."""
-    room = width - indent - cells(right) - 2
-    parts = wrap(left, room)
-    lines = [" " * indent + _pad(parts[0], room) + "  " + right]
-    lines += [" " * indent + part for part in parts[1:]]
-    return lines
-
-
-def qr_lines(text: str) -> list[str]:
-    """A QR code of ``text`` in half blocks: two modules a line, dark modules as ink."""
-    matrix = [list(row) for row in segno.make(text, micro=False).matrix_iter(border=2)]
-    if len(matrix) % 2:
-        matrix.append([0] * len(matrix[0]))
-    blocks = {(1, 1): "█", (1, 0): "▀", (0, 1): "▄", (0, 0): " "}
-    return [
-        "".join(blocks[(top, bottom)] for top, bottom in zip(upper, lower, strict=True)).rstrip()
-        for upper, lower in zip(matrix[::2], matrix[1::2], strict=True)
-    ]
-
-
 def receipt_text(receipt: Receipt, language: str, *, qr: bool = True, width: int = WIDTH) -> str:
     """The receipt as plain text, no line wider than ``width`` columns (wide characters: 2).
 
@@ -206,7 +120,7 @@ def receipt_text(receipt: Receipt, language: str, *, qr: bool = True, width: int
     rule, thin = "=" * width, "-" * width
     lines = [
         rule,
-        *(_centre(x, width) for x in wrap(t("title", office=receipt.office), width)),
+        *(centre(x, width) for x in wrap(t("title", office=receipt.office), width)),
         rule,
     ]
     due = receipt.due.isoformat() + (t("estimated") if receipt.estimated else "")
@@ -227,15 +141,15 @@ def receipt_text(receipt: Receipt, language: str, *, qr: bool = True, width: int
         name = f"{task.name}（{task.department}）"
         if task.waits_for:
             right = t("due_about", due=task.due.isoformat())
-            lines += _item(name, right, width)
+            lines += item(name, right, width)
             lines += [
                 "    " + x for x in wrap(t("waits", tasks="、".join(task.waits_for)), width - 4)
             ]
         else:
-            lines += _item(name, t("due_on", due=task.due.isoformat()), width)
+            lines += item(name, t("due_on", due=task.due.isoformat()), width)
     lines += [thin, t("owed")]
     for name, promised in receipt.owed:
-        lines += _item(name, t("promised", date=promised.isoformat()), width)
+        lines += item(name, t("promised", date=promised.isoformat()), width)
     if not receipt.owed:
         lines.append("  " + t("none_owed"))
     lines.append(thin)
@@ -243,7 +157,7 @@ def receipt_text(receipt: Receipt, language: str, *, qr: bool = True, width: int
         code = qr_lines(receipt.tracking_no)
         margin = " " * ((width - max(cells(x) for x in code)) // 2)
         lines += [(margin + x).rstrip() for x in code]
-    lines += [_centre(x, width) for x in wrap(t("scan"), width)]
+    lines += [centre(x, width) for x in wrap(t("scan"), width)]
     lines.append(rule)
     return "\n".join(lines) + "\n"
 

@@ -90,6 +90,8 @@ class Matter(_Strict):
     name: Names
     applicant_kind: Literal["person", "organisation"]
     time_limit_days: int = Field(ge=1, le=365)
+    supplement_days: int = Field(default=5, ge=1, le=60)
+    """Working days an applicant has to bring what a 补正告知书 asks for."""
     materials: tuple[Material, ...] = Field(min_length=1)
     fields: tuple[FieldSpec, ...] = ()
     tasks: tuple[TaskSpec, ...] = Field(min_length=1)

@@ -20,6 +20,19 @@ from workstation.services.auth import Actor, record, require
 from workstation.services.office import work_calendar
 from workstation.workdays import WorkCalendar
 
+ACCESS_DIGITS = 6
+"""Digits of the access code on the receipt (the tracking lookup slows down repeated guesses)."""
+
+
+def access_code(actor: Actor, tracking_no: str) -> str:
+    """The code printed on the receipt: with it, and only with it, anyone may see the status.
+
+    Taken from the clerk's signature of the number (Ed25519 signs deterministically), so it
+    is unpredictable without the clerk's key and the same every time it is made.
+    """
+    signature = actor.signer.sign(f"access|{tracking_no}".encode())
+    return f"{int.from_bytes(signature[:8], 'big') % 10**ACCESS_DIGITS:0{ACCESS_DIGITS}d}"
+
 
 @dataclass(frozen=True)
 class IntakeRequest:
@@ -195,6 +208,7 @@ def accept(
         "form": form,
         "due": fan_out.due.isoformat(),
         "due_estimated": fan_out.estimated,
+        "access": access_code(actor, tracking_no),
         "tasks": [
             {
                 "code": t.code,

@@ -182,5 +182,11 @@ def request_supplement(
         if spec.material(code) is None:
             raise InvalidInput("error.material.unknown", material=code)
     reason = clean_text(reason, field="field.reason", max_length=500)
-    body = {"task": task.id, "materials": sorted(set(materials)), "reason": reason}
+    by = work_calendar(session).add_workdays(now.date(), spec.supplement_days).date
+    body = {
+        "task": task.id,
+        "materials": sorted(set(materials)),
+        "reason": reason,
+        "by": by.isoformat(),
+    }
     record(session, actor, "task.supplement_requested", body, now)

@@ -1,0 +1,79 @@
+"""Documents for the applicant: built from the log, laid out for paper, sealed, verifiable.
+
+``issue`` builds a document of a case, lays it out for an 80-column printer and seals it
+with the office key; ``verify`` checks a printed one (its text, or only its QR text) offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from models import Office
+from workstation import officekey
+from workstation.documents.content import KINDS as KINDS
+from workstation.documents.content import Document, build
+from workstation.documents.seal import Seal, check, seal
+from workstation.documents.text import body_text, sealed_text, split
+from workstation.services.auth import Actor, require
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A sealed document: what it says, its text and its seal."""
+
+    document: Document
+    body: str
+    seal: Seal
+    text: str
+    """The whole printed text: the body, the mark, the QR code and the seal."""
+
+    def file_name(self, suffix: str) -> str:
+        """``<kind>-<tracking no>-<language>.<suffix>``: a reprint replaces its earlier file."""
+        document = self.document
+        return f"{document.kind}-{document.tracking_no}-{document.language}.{suffix}"
+
+
+def issue(
+    session: Session,
+    kind: str,
+    tracking_no: str,
+    *,
+    actor: Actor,
+    language: str,
+    key_dir: Path,
+    now: datetime,
+    task_id: str = "",
+) -> Issued:
+    """Build, lay out and seal the document ``kind`` of a case, in ``language``."""
+    require(actor, "read_cases")
+    document = build(session, kind, tracking_no, language=language, now=now, task_id=task_id)
+    body = body_text(document)
+    key = officekey.load(key_dir, document.office_code)
+    found = seal(
+        body, tracking_no=document.tracking_no, kind=kind, office=document.office_code, key=key
+    )
+    return Issued(document, body, found, sealed_text(body, found))
+
+
+def save(issued: Issued, directory: Path) -> Path:
+    """Write the text of a document to ``directory`` (created if needed); the file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / issued.file_name("txt")
+    path.write_text(issued.text, encoding="utf-8")
+    return path
+
+
+def verify_text(session: Session, text: str) -> tuple[Seal, Office]:
+    """Check a printed document's text: genuine, unchanged, of the case its seal names."""
+    body, found = split(text)
+    return found, check(session, found, body)
+
+
+def verify_seal(session: Session, qr_text: str) -> tuple[Seal, Office]:
+    """Check only a QR code's text: signed by an office this workstation knows."""
+    found = Seal.parse(qr_text)
+    return found, check(session, found)
