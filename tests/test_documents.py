@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -193,3 +195,30 @@ def test_only_who_reads_cases_prints_them(papers: Papers) -> None:
 def test_a_reprint_is_the_same_paper(papers: Papers) -> None:
     again = issue_all(papers.hall, "delivery", papers.accepted)
     assert again == {k: v for k, v in papers.texts.items() if k[0] == "delivery"}
+
+
+def test_every_document_as_an_a4_pdf(papers: Papers, tmp_path: Path) -> None:
+    """Each PDF verifies offline; pdftotext finds the number and the Chinese matter name."""
+    pdftotext = shutil.which("pdftotext")
+    with reading(papers.hall.engine) as session:
+        for kind, language in papers.texts:
+            number = papers.refused if kind == "refusal" else papers.accepted
+            issued = documents.issue(
+                session, kind, number, actor=papers.hall.clerk, language=language,
+                key_dir=papers.hall.key_dir, now=NOW + timedelta(days=2),
+                task_id=f"{number}/health" if kind == "supplement" else "",
+            )  # fmt: skip
+            path = documents.save_pdf(issued, tmp_path)
+            assert path.read_bytes().startswith(b"%PDF-")
+            found, _ = documents.verify_file(session, path)
+            assert (found.kind, found.tracking_no) == (kind, number)
+            if pdftotext is None:
+                continue
+            words = subprocess.run(
+                [pdftotext, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+            ).stdout.decode()
+            assert number in words
+            if language == "zh_CN":
+                assert "开办旅馆" in words
+    if pdftotext is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: PDF text not checked")

@@ -18,6 +18,7 @@ from workstation.documents.content import KINDS as KINDS
 from workstation.documents.content import Document, build
 from workstation.documents.seal import Seal, check, seal
 from workstation.documents.text import body_text, sealed_text, split
+from workstation.errors import DocumentRefused
 from workstation.services.auth import Actor, require
 
 
@@ -65,6 +66,30 @@ def save(issued: Issued, directory: Path) -> Path:
     path = directory / issued.file_name("txt")
     path.write_text(issued.text, encoding="utf-8")
     return path
+
+
+def save_pdf(issued: Issued, directory: Path) -> Path:
+    """Write the A4 PDF of a document to ``directory`` (created if needed); the file."""
+    from workstation.documents.pdf import write_pdf  # reportlab loads only when a PDF is made
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / issued.file_name("pdf")
+    write_pdf(issued.document, issued.body, issued.seal, path)
+    return path
+
+
+def verify_file(session: Session, path: Path) -> tuple[Seal, Office]:
+    """Check a saved document, text or PDF, offline."""
+    if path.suffix.lower() == ".pdf":
+        from workstation.documents.pdf import read_pdf
+
+        body, found = read_pdf(path)
+        return found, check(session, found, body)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DocumentRefused("error.doc.unreadable", path=str(path), reason=str(error)) from None
+    return verify_text(session, text)
 
 
 def verify_text(session: Session, text: str) -> tuple[Seal, Office]:
