@@ -28,6 +28,7 @@ from tests.factories import CATALOG, form_for, org_code
 from workstation import demo, tracking
 from workstation.cli import app
 from workstation.db import make_engine, reading, upgrade
+from workstation.documents.text import split
 from workstation.i18n import translate
 from workstation.identity import mask_id
 
@@ -505,3 +506,35 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
     other = _demo_hashes(tmp_path / "c.db", DEMO_SEED + 1)
     assert other != first
     assert other[0] != first[0]  # even the genesis differs: the keys derive from the seed
+
+
+def test_doc_print_and_verify(db_file: Path, tmp_path: Path) -> None:
+    run("demo", "--no-tui", "--applications", "12", "--seed", str(DEMO_SEED))
+    ((number,),) = query(
+        db_file, "SELECT tracking_no FROM application WHERE status = 'delivered' LIMIT 1"
+    )
+    folder = tmp_path / "papers"
+    env = {"ONEWINDOW_DOCUMENTS_DIR": str(folder)}
+    output = run("doc", "print", "delivery", number, "--pdf", who="clerk", password=demo.PASSWORD,
+                 **env).output  # fmt: skip
+    text, pdf = folder / f"delivery-{number}-zh_CN.txt", folder / f"delivery-{number}-zh_CN.pdf"
+    assert output.splitlines() == [zh("cli.doc_saved", path=str(p)) for p in (text, pdf)]
+    office = f"{OFFICE_NAME}（{OFFICE_CODE}）"
+    genuine = zh("cli.doc_genuine", kind="doc.kind.delivery", tracking_no=number, office=office)
+    for path in (text, pdf):
+        assert run("doc", "verify", str(path)).output == genuine + "\n"
+    qr = split(text.read_text(encoding="utf-8"))[1].text()  # what a phone reads off the QR
+    assert (
+        run("doc", "verify", "--qr", qr).output
+        == zh("cli.doc_genuine_qr", kind="doc.kind.delivery", tracking_no=number, office=office)
+        + "\n"
+    )
+    changed = tmp_path / "changed.txt"
+    changed.write_text(text.read_text(encoding="utf-8").replace("送达", "送交", 1), "utf-8")
+    refused = run("doc", "verify", str(changed), code=1).output
+    changed_message = zh("error.doc.changed", tracking_no=number)
+    assert refused == zh("cli.error", message=changed_message) + "\n"
+    nothing = run("doc", "verify", code=1).output
+    assert nothing == zh("cli.error", message=zh("error.doc.nothing")) + "\n"
+    unknown = run("doc", "print", "memo", number, who="clerk", password=demo.PASSWORD, code=1)
+    assert "memo" in unknown.output

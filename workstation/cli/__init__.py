@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from workstation.cli import context, integrity, offices, setup, syncing, views, work
+from workstation.cli import context, docs, integrity, offices, setup, syncing, views, work
 from workstation.services.office import local_office
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ work.register(app)
 views.register(app)
 offices.register(app)
 syncing.register(app)
+docs.register(app)
 
 
 @app.callback(invoke_without_command=True)
