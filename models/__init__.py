@@ -4,9 +4,9 @@ from models.case import Applicant, Application, ApplicationMaterial, CaseEvent, 
 from models.catalog import CalendarYear, Matter
 from models.log import AuditEntry, ChainHead, Event, HeldEvent
 from models.org import Department, Office, Operator
-from models.sync import SyncCursor, SyncFork, SyncNonce, SyncReceipt
+from models.sync import SyncCursor, SyncFork, SyncNonce, SyncReceipt, TrackAttempt
 
-SCHEMA_HEAD = "0009"
+SCHEMA_HEAD = "0010"
 """The newest migration in ``models/migrations`` (a test checks it against Alembic's head)."""
 
 PROJECTIONS: tuple[type, ...] = (
@@ -45,4 +45,5 @@ __all__ = [
     "SyncNonce",
     "SyncReceipt",
     "Task",
+    "TrackAttempt",
 ]

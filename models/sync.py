@@ -50,3 +50,12 @@ class SyncNonce(SQLModel, table=True):
     office: str = Field(primary_key=True, max_length=20)
     nonce: str = Field(primary_key=True, max_length=64)
     seen_at: datetime = Field(index=True)
+
+
+class TrackAttempt(SQLModel, table=True):
+    """Wrong access codes given for one tracking number: repeated guesses wait longer."""
+
+    tracking_no: str = Field(primary_key=True, max_length=40)
+    failures: int = 0
+    last_at: datetime
+    blocked_until: datetime | None = None

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from sync import signing
+from sync import public, signing
 from sync.downstream import next_pull
 from sync.receive import ForkRefused, accept, record_fork
 from sync.wire import Batch
@@ -53,6 +53,8 @@ def create_app(
         summary="Signed sync between the levels of 一窗通 offices.",
         version="1",
     )
+
+    public.add_routes(app, engine, now)
 
     @app.get("/health")
     def health() -> dict[str, str]:

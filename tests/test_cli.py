@@ -538,3 +538,21 @@ def test_doc_print_and_verify(db_file: Path, tmp_path: Path) -> None:
     assert nothing == zh("cli.error", message=zh("error.doc.nothing")) + "\n"
     unknown = run("doc", "print", "memo", number, who="clerk", password=demo.PASSWORD, code=1)
     assert "memo" in unknown.output
+
+
+def test_track_offline_with_the_receipt_code(db_file: Path) -> None:
+    run("demo", "--no-tui", "--applications", "12", "--seed", str(DEMO_SEED))
+    ((number, code, applicant),) = query(
+        db_file,
+        "SELECT tracking_no, access_code, applicant_id FROM application"
+        " WHERE status = 'delivered' LIMIT 1",
+    )
+    lines = run("track", number, "--code", code).output.splitlines()
+    assert lines[0].startswith(f"办件 {number}：") and zh("status.delivered") in lines[0]
+    assert len(lines) > 1 and all(zh("state.approved") in line for line in lines[1:])
+    assert applicant not in "".join(lines)
+    unknown = zh("cli.error", message=zh("error.track.unknown")) + "\n"
+    assert (
+        run("track", number, "--code", "000000" if code != "000000" else "1", code=1).output
+        == unknown
+    )

@@ -8,7 +8,7 @@ import typer
 
 from workstation.cli.context import guarded
 from workstation.identity import mask_id
-from workstation.services import audit, cases, intake, supervision
+from workstation.services import audit, cases, intake, status, supervision
 
 
 def show(tracking_no: Annotated[str, typer.Argument(help="Tracking number.")]) -> None:
@@ -133,9 +133,40 @@ def audit_log(limit: Annotated[int, typer.Option(min=1, max=10000)] = 50) -> Non
             )
 
 
+def track(
+    tracking_no: Annotated[str, typer.Argument(help="Tracking number on the receipt.")],
+    code: Annotated[str, typer.Option(help="The access code printed on the receipt.")],
+) -> None:
+    """The status an applicant may see (no personal data), offline from this office's data."""
+    with guarded() as ctx:
+        language = ctx.settings.language
+        pick = 0 if language.startswith("zh") else 1
+        with ctx.write() as session:  # a wrong code is counted, so the next guess waits
+            found = status.look_up(session, tracking_no, code, now=ctx.now())
+        if found is None:
+            ctx.fail_key("error.track.unknown")
+        ctx.say(
+            "cli.track_header",
+            tracking_no=found.tracking_no,
+            matter=found.matter[pick],
+            status=f"status.{found.status}",
+            accepted=found.accepted,
+            due=found.due or "-",
+        )
+        for task in found.tasks:
+            ctx.say(
+                "cli.track_task",
+                department=task.department[pick],
+                state=f"state.{task.state}",
+                due=task.due or "-",
+                decided=task.decided or "-",
+            )
+
+
 def register(app: typer.Typer) -> None:
     """Attach the read-only commands to ``app``."""
     app.command()(show)
+    app.command()(track)
     app.command()(queue)
     app.command()(overview)
     app.command("audit")(audit_log)
