@@ -18,12 +18,12 @@ from textual.widgets.option_list import Option
 from models import Applicant
 from screens.base import WorkScreen, in_language
 from screens.dialogs.receipt import ReceiptScreen
-from screens.widgets.applicant import ApplicantPanel, Note, compact
+from screens.printing import file_documents
+from screens.widgets.applicant import ApplicantPanel, Note
 from screens.widgets.checklist import Checklist, MatterForm
 from workstation.catalog.schema import Matter
-from workstation.errors import ConfigError, WorkstationError
-from workstation.identity import mask_id
-from workstation.receipt import Receipt, print_receipt, receipt_text, save_receipt
+from workstation.documents import Issued
+from workstation.errors import WorkstationError
 from workstation.services.intake import FanOut, IntakeRequest
 from workstation.workbench import MatterChoice
 
@@ -53,7 +53,7 @@ class IntakeScreen(WorkScreen):
         """The matter picked, with its materials, fields and routing."""
         self.fan_out: FanOut | None = None
         """The preview of what accepting would open."""
-        self.last_receipt: Receipt | None = None
+        self.last_receipt: Issued | None = None
         """The receipt of the last application accepted here."""
         self._matters: list[MatterChoice] = []
         self._departments: dict[str, tuple[str, str]] = {}
@@ -295,35 +295,16 @@ class IntakeScreen(WorkScreen):
         except WorkstationError as error:
             self.app.call_from_thread(self._refused, error)
             return
-        receipt = Receipt.of(
-            result,
-            matter,
-            language=self.workstation.language,
-            office=self.bench.office().name,
-            applicant=request.applicant.name.strip(),
-            applicant_id=mask_id(compact(request.applicant.id_number).upper()),
-            clerk=self.bench.me.name,
-            accepted_at=self.bench.now(),
-            departments=self._departments,
-        )
-        self.app.call_from_thread(self._accepted, receipt, self._file(receipt))
-
-    def _file(self, receipt: Receipt) -> str:
-        """Save the receipt (and print it if a printer is set); says what happened."""
-        settings, language, t = self.bench.settings, self.workstation.language, self.t
-        text = receipt_text(receipt, language)
+        language = self.workstation.language
         try:
-            path = save_receipt(text, receipt.tracking_no, settings.documents_dir)
-        except OSError as error:
-            return t("ui.intake.receipt.save_failed", reason=str(error))
-        note = t("ui.intake.receipt.saved", path=str(path))
-        if not settings.printer:
-            return note
-        try:
-            print_receipt(path, settings.printer)
-        except ConfigError as error:
-            return note + " " + t("ui.intake.receipt.print_failed", reason=error.message(language))
-        return note + " " + t("ui.intake.receipt.printed", printer=settings.printer)
+            papers = self.bench.intake_papers(result.tracking_no, language)
+        except WorkstationError as error:
+            # Accepted and signed all the same; only the paper failed, and it says why.
+            note = self.t("ui.intake.receipt.save_failed", reason=error.message(language))
+            self.app.call_from_thread(self._accepted_without_paper, result.tracking_no, note)
+            return
+        note = file_documents(papers, self.bench.settings, self.t, language)
+        self.app.call_from_thread(self._accepted, papers[0], note)
 
     def _refused(self, error: WorkstationError) -> None:
         """Show the error beside the field it concerns; nothing was stored."""
@@ -355,11 +336,17 @@ class IntakeScreen(WorkScreen):
             return f"field-{spec.code}" if spec else "general"
         return "general"
 
-    def _accepted(self, receipt: Receipt, note: str) -> None:
+    def _accepted(self, receipt: Issued, note: str) -> None:
         self.last_receipt = receipt
         self.refresh_header()
         self.run_worker(self._reset())
         self.app.push_screen(ReceiptScreen(receipt, note, self.workstation.language))
+
+    def _accepted_without_paper(self, tracking_no: str, note: str) -> None:
+        self.refresh_header()
+        self.run_worker(self._reset())
+        message = self.t("ui.intake.accepted_no_paper", tracking_no=tracking_no) + " " + note
+        self._note("general", message, error=False)
 
     # ── clear ───────────────────────────────────────────────────────────────────────────
     def _clear_errors(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,10 +12,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from workstation import crypto
 from workstation.catalog import load_catalog
+from workstation.crypto import Signer
 from workstation.db import make_engine, reading, upgrade, writing
 from workstation.services import office
 from workstation.services.auth import Actor, login
@@ -134,6 +137,12 @@ class Hall:
         return self.officers[department]
 
 
+def clerk_signer(code: str) -> Signer:
+    """The clerk's key of test office ``code``, the same in every run."""
+    seed = hashlib.sha256(f"onewindow-test-clerk:{code}".encode()).digest()
+    return Signer(Ed25519PrivateKey.from_private_bytes(seed))
+
+
 def open_hall(engine: Engine, key_dir: Path, *, code: str = "") -> Hall:
     """Initialise the office (``code``, or the usual one), publish the demo catalog, register
     and log in every operator."""
@@ -161,6 +170,9 @@ def open_hall(engine: Engine, key_dir: Path, *, code: str = "") -> Hall:
         for username, name, role, deps in people:
             office.add_operator(
                 session,
+                # The access code on a receipt comes from the clerk's key: fixed, so the
+                # receipt snapshots do not change from run to run.
+                signer=clerk_signer(spec.code) if username == "clerk" else None,
                 actor=admin,
                 key_dir=key_dir,
                 username=username,

@@ -91,7 +91,7 @@ async def _accept_at_the_window(hall: Hall, documents: Path) -> str:
         await pilot.press("f9")
         await _settle(app, pilot)
         assert isinstance(app.screen, ReceiptScreen)
-        return app.screen.receipt.tracking_no
+        return app.screen.issued.document.tracking_no
 
 
 async def _approve_in_queue(

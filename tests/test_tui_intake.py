@@ -139,8 +139,8 @@ async def test_the_clerk_accepts_a_hotel_once_and_hands_over_a_receipt(
         await pilot.press("f9")
         await _settle(app, pilot)
         assert isinstance(app.screen, ReceiptScreen)
-        receipt = app.screen.receipt
-        tracking = receipt.tracking_no
+        receipt = app.screen.issued
+        tracking = receipt.document.tracking_no
         shown = str(app.screen.query_one("#receipt-text", Static).render())
         assert tracking in shown and "2026-11-20" in shown
         assert f"（{fire}）" in shown and "（fire）" not in shown
@@ -156,10 +156,14 @@ async def test_the_clerk_accepts_a_hotel_once_and_hands_over_a_receipt(
         assert app.bench.owed(tracking) == ["floor-plan"]
         assert view.application.form["hotel-type"] == form_for(HOTEL)["hotel-type"]
 
-        saved = documents / f"receipt-{tracking}.txt"
+        saved = documents / f"acceptance-{tracking}-zh_CN.txt"
         lines = saved.read_text(encoding="utf-8").splitlines()
         assert max(cell_len(line) for line in lines) <= 80
         assert any(tracking in line for line in lines)
+        # Something is owed (the floor plan): the one-time notice is filed beside it.
+        notice = documents / f"owed-{tracking}-zh_CN.txt"
+        assert "旅馆平面布局图" in notice.read_text(encoding="utf-8")
+        assert (documents / f"acceptance-{tracking}-zh_CN.pdf").exists()
 
         # Esc closes the receipt; a blank form waits for the next applicant.
         await pilot.press("escape")
@@ -264,7 +268,7 @@ async def test_a_stored_applicant_is_found_and_filled_in_masked(
         await pilot.press("f9")
         await _settle(app, pilot)
         assert isinstance(app.screen, ReceiptScreen)
-        view = app.bench.case(app.screen.receipt.tracking_no)
+        view = app.bench.case(app.screen.issued.document.tracking_no)
         assert view.applicant.id_number == stored.id_number
         assert view.applicant.phone == "029-88886666"
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from models import Applicant, Application, Department, Event, Operator
+from workstation import documents
 from workstation.catalog.schema import Matter
 from workstation.crypto import sha256_hex, verify_signature
 from workstation.db import reading, writing
@@ -164,6 +165,26 @@ class Workbench:
         """Accept the application whole."""
         with writing(self.engine) as session:
             return intake.accept(session, actor=self.me, request=request, now=self.now())
+
+    def document(
+        self, kind: str, tracking_no: str, language: str, task_id: str = ""
+    ) -> documents.Issued:
+        """A sealed document of a case, in ``language``."""
+        with reading(self.engine) as session:
+            return documents.issue(
+                session, kind, tracking_no, actor=self.me, language=language,
+                key_dir=self.settings.key_dir, now=self.now(), task_id=task_id,
+            )  # fmt: skip
+
+    def intake_papers(self, tracking_no: str, language: str) -> list[documents.Issued]:
+        """What the applicant takes from the window: the receipt, and the notice of what is
+        still owed when something is."""
+        papers = [self.document("acceptance", tracking_no, language)]
+        with reading(self.engine) as session:
+            owed = bool(cases.owed_materials(session, tracking_no))
+        if owed:
+            papers.append(self.document("owed", tracking_no, language))
+        return papers
 
     def reveal(self, id_number: str) -> None:
         """Record that the operator chose to see an applicant's personal data in full."""

@@ -1,4 +1,4 @@
-"""受理回执: the receipt of an accepted application as it was saved (and printed), with its QR."""
+"""A document as it was saved (and printed): its text at the screen's width, its QR seal."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from screens.keys import localise_bindings
-from workstation.receipt import WIDTH, Receipt, qr_lines, receipt_text
+from workstation.documents import Issued
+from workstation.documents.columns import qr_lines
+from workstation.documents.text import WIDTH, body_text
 
 
 class ReceiptScreen(ModalScreen[None]):
@@ -51,10 +53,10 @@ class ReceiptScreen(ModalScreen[None]):
     ]
     """Esc or Enter closes the receipt; the next applicant's blank form is behind it."""
 
-    def __init__(self, receipt: Receipt, note: str, language: str) -> None:
+    def __init__(self, issued: Issued, note: str, language: str) -> None:
         super().__init__()
-        self.receipt = receipt
-        """The receipt shown."""
+        self.issued = issued
+        """The document shown."""
         self.note = note
         """What happened to the file: saved where, printed or not."""
         self.language = language
@@ -64,14 +66,16 @@ class ReceiptScreen(ModalScreen[None]):
         """The receipt text, its QR code and what happened to the file."""
         with VerticalScroll(id="receipt"):
             yield Static("", id="receipt-text")
-            yield Static(Text("\n".join(qr_lines(self.receipt.tracking_no))), id="receipt-qr")
+            if self.issued.seal is not None:
+                qr = "\n".join(qr_lines(self.issued.seal.text()))
+                yield Static(Text(qr), id="receipt-qr")
             yield Static(Text(self.note), id="receipt-note")
         yield Footer()
 
     def on_resize(self, event: Resize) -> None:
         """The printer's 80 columns, or fewer on a narrow terminal (border and scrollbar)."""
         width = max(40, min(WIDTH, event.size.width - 8))
-        text = receipt_text(self.receipt, self.language, qr=False, width=width)
+        text = body_text(self.issued.document, width)
         self.query_one("#receipt-text", Static).update(Text(text))
 
     async def action_dismiss(self, result: None = None) -> None:

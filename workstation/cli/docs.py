@@ -9,7 +9,7 @@ import typer
 
 from workstation import documents
 from workstation.cli.context import guarded
-from workstation.receipt import print_receipt
+from workstation.documents.printer import send_to_printer
 
 doc_app = typer.Typer(
     help="Documents for the applicant: print, reprint, verify.", no_args_is_help=True
@@ -38,7 +38,7 @@ def doc_print(
         if pdf:
             ctx.say("cli.doc_saved", path=str(documents.save_pdf(issued, settings.documents_dir)))
         if settings.printer:
-            print_receipt(path, settings.printer)
+            send_to_printer(path, settings.printer)
             ctx.say("cli.doc_printed", printer=settings.printer)
 
 

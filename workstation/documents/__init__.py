@@ -14,11 +14,13 @@ from sqlmodel import Session
 
 from models import Office
 from workstation import officekey
+from workstation.documents.columns import wrap
 from workstation.documents.content import KINDS as KINDS
 from workstation.documents.content import Document, build
 from workstation.documents.seal import Seal, check, seal
-from workstation.documents.text import body_text, sealed_text, split
-from workstation.errors import DocumentRefused
+from workstation.documents.text import WIDTH, body_text, sealed_text, split
+from workstation.errors import ConfigError, DocumentRefused
+from workstation.i18n import translate
 from workstation.services.auth import Actor, require
 
 
@@ -28,7 +30,8 @@ class Issued:
 
     document: Document
     body: str
-    seal: Seal
+    seal: Seal | None
+    """None where the office has no office key yet: the paper says it is not sealed."""
     text: str
     """The whole printed text: the body, the mark, the QR code and the seal."""
 
@@ -53,7 +56,12 @@ def issue(
     require(actor, "read_cases")
     document = build(session, kind, tracking_no, language=language, now=now, task_id=task_id)
     body = body_text(document)
-    key = officekey.load(key_dir, document.office_code)
+    try:
+        key = officekey.load(key_dir, document.office_code)
+    except ConfigError:
+        # The applicant still gets the paper; it says plainly that it cannot be verified.
+        note = translate("doc.unsealed", language)
+        return Issued(document, body, None, body + "\n".join(wrap(note, WIDTH)) + "\n")
     found = seal(
         body, tracking_no=document.tracking_no, kind=kind, office=document.office_code, key=key
     )

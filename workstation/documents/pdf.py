@@ -28,6 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from workstation.documents.content import Document
 from workstation.documents.seal import Seal
 from workstation.errors import DocumentRefused
+from workstation.i18n import translate
 
 FONT_FILES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -57,7 +58,7 @@ def cjk_font() -> str:
     return CID_FONT
 
 
-def write_pdf(document: Document, body: str, seal: Seal, path: Path) -> None:
+def write_pdf(document: Document, body: str, seal: Seal | None, path: Path) -> None:
     """Lay ``document`` out on A4 pages with its QR code; the sealed text rides along."""
     font = cjk_font()
     width, height = A4
@@ -65,7 +66,8 @@ def write_pdf(document: Document, body: str, seal: Seal, path: Path) -> None:
     canvas.setTitle(document.title)
     canvas.setSubject(document.tracking_no)
     canvas.setAuthor(document.office_code)
-    canvas.setKeywords(_payload(body, seal))
+    if seal is not None:
+        canvas.setKeywords(_payload(body, seal))
     y = height - MARGIN
     right = width - MARGIN
 
@@ -99,11 +101,16 @@ def write_pdf(document: Document, body: str, seal: Seal, path: Path) -> None:
     y -= 3 * mm
     for note in document.closing:
         line(note, 9.5)
-    _draw_qr(canvas, seal.text(), MARGIN, MARGIN, 36 * mm)
-    canvas.setFont(font, 7)
-    text = seal.text()
-    for row, index in enumerate(range(0, len(text), 64)):
-        canvas.drawString(MARGIN + 40 * mm, MARGIN + 30 * mm - row * 9, text[index : index + 64])
+    if seal is None:
+        line(translate("doc.unsealed", document.language), 9.5)
+    else:
+        _draw_qr(canvas, seal.text(), MARGIN, MARGIN, 36 * mm)
+        canvas.setFont(font, 7)
+        text = seal.text()
+        for row, index in enumerate(range(0, len(text), 64)):
+            canvas.drawString(
+                MARGIN + 40 * mm, MARGIN + 30 * mm - row * 9, text[index : index + 64]
+            )
     canvas.showPage()
     canvas.save()
 

@@ -1,0 +1,38 @@
+"""Saving and printing the documents of a case from a screen, in a thread worker.
+
+Each document is saved as text (and as an A4 PDF) in the documents folder and sent to the
+printer when one is set; the one-line outcome says where it went, in the operator's words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from workstation import documents
+from workstation.documents.printer import send_to_printer
+from workstation.errors import ConfigError
+from workstation.settings import Settings
+
+
+def file_documents(
+    papers: list[documents.Issued], settings: Settings, t: Callable[..., str], language: str
+) -> str:
+    """Save (and print) each document; what happened, in one line."""
+    notes = []
+    for issued in papers:
+        try:
+            path = documents.save(issued, settings.documents_dir)
+            documents.save_pdf(issued, settings.documents_dir)
+        except OSError as error:
+            notes.append(t("ui.intake.receipt.save_failed", reason=str(error)))
+            continue
+        notes.append(t("ui.intake.receipt.saved", path=str(path)))
+        if settings.printer:
+            try:
+                send_to_printer(path, settings.printer)
+            except ConfigError as error:
+                reason = error.message(language)
+                notes.append(t("ui.intake.receipt.print_failed", reason=reason))
+            else:
+                notes.append(t("ui.intake.receipt.printed", printer=settings.printer))
+    return " ".join(notes)
