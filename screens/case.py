@@ -21,8 +21,11 @@ from screens.base import WorkScreen, in_language
 from screens.dialogs.chooser import ChoiceDialog
 from screens.dialogs.rating import RatingDialog
 from screens.dialogs.reason import ReasonDialog
+from screens.dialogs.receipt import ReceiptScreen
 from screens.dialogs.small import SmallDialog
+from screens.printing import document_choices, file_documents
 from workstation import tracking
+from workstation.documents import Issued
 from workstation.errors import WorkstationError
 from workstation.identity import mask_id, mask_phone
 
@@ -30,7 +33,9 @@ if TYPE_CHECKING:
     from workstation.catalog.schema import Matter
     from workstation.services.cases import CaseView
 
-CASE_ACTIONS = frozenset({"reveal", "supplement", "material", "deliver", "rate", "withdraw"})
+CASE_ACTIONS = frozenset(
+    {"reveal", "supplement", "material", "deliver", "rate", "withdraw", "print"}
+)
 """Actions offered only when a case is open and its state allows them."""
 TASK_COLUMNS = ("state", "task", "department", "due", "decided", "permit", "waits")
 """State and task name first, so they stay in view at 80 columns; the rest scrolls sideways."""
@@ -54,9 +59,11 @@ class CaseScreen(WorkScreen):
         Binding("f8", "deliver", "ui.case.deliver", id="case-deliver"),
         Binding("f9", "rate", "ui.case.rate", id="case-rate"),
         Binding("f10", "withdraw", "ui.case.withdraw", id="case-withdraw"),
+        Binding("ctrl+o", "print", "ui.case.print", id="case-print", show=False),
         Binding("escape", "back", "ui.case.back", id="case-back"),
     ]
-    """Each action shows in the footer only when the open case allows it."""
+    """Each action shows in the footer only when the open case allows it (printing, from the
+    command palette or ctrl+o, stays out of a footer already full)."""
 
     @dataclass
     class Loaded(Message):
@@ -302,6 +309,8 @@ class CaseScreen(WorkScreen):
             return False
         if action == "reveal":
             return me.may("read_personal") and not self._revealed
+        if action == "print":
+            return me.may("read_cases")
         if not me.may("handle_case"):
             return False
         status = view.application.status
@@ -315,12 +324,12 @@ class CaseScreen(WorkScreen):
         return allowed[action]
 
     @work(thread=True, exclusive=True, group="case")
-    def _act(self, call: Callable[[], None], note: str) -> None:
+    def _act(self, call: Callable[[], str | None], note: str) -> None:
         assert self._view is not None
         number = self._view.application.tracking_no
         try:
-            call()
-            self.post_message(self._read(number, note))
+            filed = call()
+            self.post_message(self._read(number, f"{note} {filed}" if filed else note))
         except WorkstationError as error:
             self.post_message(self.Failed(error))
 
@@ -382,7 +391,41 @@ class CaseScreen(WorkScreen):
         assert self._view is not None
         number = self._view.application.tracking_no
         note = self.t("ui.case.delivered", tracking_no=number)
-        self._act(lambda: self.bench.deliver(number), note)
+
+        def deliver() -> str:
+            self.bench.deliver(number)
+            return self._file(self.bench.document("delivery", number, self.workstation.language))
+
+        self._act(deliver, note)
+
+    def _file(self, issued: Issued) -> str:
+        """Save and print a document of this case; what happened, in one line."""
+        language = self.workstation.language
+        return file_documents([issued], self.bench.settings, self.t, language)
+
+    def action_print(self) -> None:
+        """Print (or reprint) any document the open case has."""
+        assert self._view is not None
+        view, number = self._view, self._view.application.tracking_no
+        choices = document_choices(view, self.t, self._task_name)
+
+        def chosen(code: str | None) -> None:
+            if code:
+                kind, task = code.split("|", 1)
+                self._print(number, kind, task)
+
+        self._ask(ChoiceDialog(self.t("ui.case.print_title"), choices), chosen)
+
+    @work(thread=True, exclusive=True, group="print")
+    def _print(self, number: str, kind: str, task: str) -> None:
+        try:
+            issued = self.bench.document(kind, number, self.workstation.language, task)
+            note = self._file(issued)
+        except WorkstationError as error:
+            self.post_message(self.Failed(error))
+            return
+        language = self.workstation.language
+        self.app.call_from_thread(self.app.push_screen, ReceiptScreen(issued, note, language))
 
     def action_rate(self) -> None:
         """好差评: ask for the score and comment, then record them."""

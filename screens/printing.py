@@ -11,7 +11,28 @@ from collections.abc import Callable
 from workstation import documents
 from workstation.documents.printer import send_to_printer
 from workstation.errors import ConfigError
+from workstation.services.cases import CaseView
 from workstation.settings import Settings
+
+
+def document_choices(
+    view: CaseView, t: Callable[..., str], task_name: Callable[[str], str]
+) -> list[tuple[str, str]]:
+    """The documents a case has, as ``kind|task`` codes with their names, for a chooser."""
+    status = view.application.status
+    kinds = [("refusal", "")] if status == "refused" else [("acceptance", "")]
+    if any(row.status in ("owed", "requested") for row in view.materials):
+        kinds.append(("owed", ""))
+    kinds += [("supplement", task.id) for task in view.tasks if task.state == "supplement"]
+    if status == "delivered":
+        kinds.append(("delivery", ""))
+    named = []
+    for kind, task in kinds:
+        label = t(f"doc.kind.{kind}")
+        named.append(
+            (f"{kind}|{task}", f"{label} · {task_name(task.split('/')[-1])}" if task else label)
+        )
+    return named
 
 
 def file_documents(

@@ -6,15 +6,17 @@ import io
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, OptionList, Static
 
 from screens.app import WorkstationApp
 from screens.case import CaseScreen
+from screens.dialogs.receipt import ReceiptScreen
 from tests.conftest import NOW, PASSWORD, Hall
 from tests.factories import request_for
 from workstation import tracking
@@ -361,3 +363,35 @@ async def test_a_task_of_a_bureau_above_with_no_officer_here_shows_as_sent_upstr
         table = app.screen.query_one("#case-tasks", DataTable)
         states = [plain(table.get_row_at(row)[0]).strip() for row in range(table.row_count)]
         assert states == ["已报上级"]
+
+
+async def test_delivery_files_its_receipt_and_any_document_can_be_reprinted(
+    sqlite_hall: Hall, tmp_path: Path
+) -> None:
+    hall = sqlite_hall
+    number = accept_hotel(hall, defer=False)
+    approve_all(hall, number)
+    settings = load_settings(key_dir=hall.key_dir, language="zh_CN", documents_dir=tmp_path)
+    app = build_app(settings, engine=hall.engine, clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_case(pilot, "clerk", number)
+        await pilot.press("f8")
+        await settle(pilot)
+        assert view_of(hall, number).application.status == "delivered"
+        delivery = tmp_path / f"delivery-{number}-zh_CN.txt"
+        assert "送达回执" in delivery.read_text(encoding="utf-8")
+        assert str(delivery) in shown(app, "#case-message")
+
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        chooser = app.screen.query_one(OptionList)
+        labels = [str(chooser.get_option_at_index(i).prompt) for i in range(chooser.option_count)]
+        assert labels == ["受理回执", "送达回执"]
+        await pilot.press("enter")  # the acceptance receipt, again
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        assert "受理回执" in shown(app, "#receipt-text") and number in shown(app, "#receipt-text")
+        assert (tmp_path / f"acceptance-{number}-zh_CN.pdf").exists()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
