@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 
 from screens.base import WorkScreen
 from screens.dialogs.decision import DecisionDialog, Outcome, light_text
+from screens.printing import file_documents
 from screens.routing import Routing, read_routing
 from screens.widgets.task_table import TaskTable
 from workstation.errors import WorkstationError
@@ -407,8 +408,21 @@ class QueueScreen(WorkScreen):
         # The page is read again when the queue resumes; a claim from the table reloads here.
         if outcome is not None:
             self.say(self._report(outcome))
+            if outcome.kind == "supplement":
+                self._file_notice(outcome.task_id)
         if self.app.screen is self:
             self.load()
+
+    @work(thread=True, group="print")
+    def _file_notice(self, task_id: str) -> None:
+        """The 补正告知书 of a supplement request, filed (and printed) for the applicant."""
+        language = self.workstation.language
+        try:
+            notice = self.bench.document("supplement", task_id.split("/")[0], language, task_id)
+            note = file_documents([notice], self.bench.settings, self.t, language)
+        except WorkstationError as error:
+            note = error.message(language)
+        self.app.call_from_thread(self.say, Text(note))
 
     def _report(self, outcome: Outcome) -> Text:
         # ``ui.queue.claimed`` / ``approved`` / ``rejected`` / ``supplement``, after the kind.

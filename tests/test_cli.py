@@ -556,3 +556,22 @@ def test_track_offline_with_the_receipt_code(db_file: Path) -> None:
         run("track", number, "--code", "000000" if code != "000000" else "1", code=1).output
         == unknown
     )
+
+
+def test_refuse_files_the_notice_of_refusal(db_file: Path, tmp_path: Path) -> None:
+    run("demo", "--no-tui", "--applications", "5", "--seed", str(DEMO_SEED))
+    env = {"ONEWINDOW_DOCUMENTS_DIR": str(tmp_path)}
+    code = org_code(random.Random(3))
+    lines = run(
+        "refuse", "--matter", "hotel-open", "--id", code, "--name", "西安某旅馆有限公司",
+        "--kind", "organisation", "--reason", "经营场所不在本辖区",
+        who="clerk", password=demo.PASSWORD, **env,
+    ).output.splitlines()  # fmt: skip
+    ((stored,),) = query(db_file, "SELECT tracking_no FROM application WHERE reason = ?",
+                         "经营场所不在本辖区")  # fmt: skip
+    notice = tmp_path / f"refusal-{stored}-zh_CN.txt"
+    assert lines == [zh("cli.refused", tracking_no=stored, reason="经营场所不在本辖区"),
+                     zh("cli.doc_saved", path=str(notice))]  # fmt: skip
+    text = notice.read_text(encoding="utf-8")
+    assert "不予受理通知书" in text and "经营场所不在本辖区" in text and code not in text
+    assert run("doc", "verify", str(notice)).output.startswith("核验通过")

@@ -207,6 +207,11 @@ async def test_refusals_change_nothing(sqlite_hall: Hall) -> None:
         await settle(app, pilot)
         assert app.screen is queue
         assert queue.query_one("#queue-message").has_class("-error") is False
+        # The 补正告知书 for the applicant is filed at once, with the deadline.
+        await settle(app, pilot)
+        notice = app.bench.settings.documents_dir / f"supplement-{number}-zh_CN.txt"
+        assert "补正期限" in notice.read_text(encoding="utf-8")
+        assert str(notice) in text_of(queue, "#queue-message")
 
     rows = tasks_of(sqlite_hall, number)
     assert rows["licence"].state == "open" and rows["licence"].claimed_by is None

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from workstation import documents
-from workstation.cli.context import guarded
+from workstation.cli.context import Context, guarded
 from workstation.documents.printer import send_to_printer
 
 doc_app = typer.Typer(
@@ -26,20 +26,28 @@ def doc_print(
 ) -> None:
     """Make a sealed document of a case: saved in the documents folder, sent to lp if set."""
     with guarded(login=True) as ctx:
-        settings = ctx.settings
-        with ctx.read() as session:
-            issued = documents.issue(
-                session, kind, tracking_no, actor=ctx.actor,
-                language=language or settings.language, key_dir=settings.key_dir,
-                now=ctx.now(), task_id=task,
-            )  # fmt: skip
-        path = documents.save(issued, settings.documents_dir)
-        ctx.say("cli.doc_saved", path=str(path))
-        if pdf:
-            ctx.say("cli.doc_saved", path=str(documents.save_pdf(issued, settings.documents_dir)))
-        if settings.printer:
-            send_to_printer(path, settings.printer)
-            ctx.say("cli.doc_printed", printer=settings.printer)
+        file_paper(ctx, kind, tracking_no, task=task, language=language, pdf=pdf)
+
+
+def file_paper(
+    ctx: Context, kind: str, tracking_no: str, *, task: str = "", language: str = "",
+    pdf: bool = False,
+) -> None:  # fmt: skip
+    """Issue a document as the logged-in operator, save it (and its PDF), print it if set."""
+    settings = ctx.settings
+    with ctx.read() as session:
+        issued = documents.issue(
+            session, kind, tracking_no, actor=ctx.actor,
+            language=language or settings.language, key_dir=settings.key_dir,
+            now=ctx.now(), task_id=task,
+        )  # fmt: skip
+    path = documents.save(issued, settings.documents_dir)
+    ctx.say("cli.doc_saved", path=str(path))
+    if pdf:
+        ctx.say("cli.doc_saved", path=str(documents.save_pdf(issued, settings.documents_dir)))
+    if settings.printer:
+        send_to_printer(path, settings.printer)
+        ctx.say("cli.doc_printed", printer=settings.printer)
 
 
 @doc_app.command("verify")

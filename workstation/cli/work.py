@@ -13,6 +13,7 @@ import typer
 
 from workstation.catalog.schema import Matter
 from workstation.cli.context import Context, guarded
+from workstation.cli.docs import file_paper
 from workstation.errors import InvalidInput
 from workstation.services import cases, intake, tasks
 from workstation.services.applicants import ApplicantInput
@@ -133,6 +134,7 @@ def refuse(
                 now=ctx.now(),
             )
         ctx.say("cli.refused", tracking_no=number, reason=reason)
+        file_paper(ctx, "refusal", number)  # the 不予受理通知书 the applicant takes home
 
 
 TaskArg = Annotated[str, typer.Argument(help="Task: <tracking number>/<task code>.")]
