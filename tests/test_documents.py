@@ -25,6 +25,7 @@ from tests.levels import township_card
 from workstation import documents
 from workstation.crypto import Signer
 from workstation.db import make_engine, reading, upgrade, writing
+from workstation.documents import pdf
 from workstation.documents.columns import cells
 from workstation.documents.seal import Seal, seal
 from workstation.documents.text import sealed_text, split
@@ -220,5 +221,36 @@ def test_every_document_as_an_a4_pdf(papers: Papers, tmp_path: Path) -> None:
             assert number in words
             if language == "zh_CN":
                 assert "开办旅馆" in words
+    pdftoppm, pdffonts = shutil.which("pdftoppm"), shutil.which("pdffonts")
+    if pdftoppm and pdffonts:
+        # The last PDF written (a Chinese one) renders, with its CJK font embedded if the
+        # system has one (else it names the CID font, which readers supply).
+        subprocess.run([pdftoppm, "-r", "50", "-png", "-f", "1", "-l", "1", str(path),
+                        str(tmp_path / "page")], check=True)  # fmt: skip
+        (page,) = tmp_path.glob("page*.png")
+        assert page.stat().st_size > 5_000
+        fonts = subprocess.run([pdffonts, str(path)], capture_output=True, check=True)
+        listed = fonts.stdout.decode()
+        embedded = re.search(r"TrueType\s+\S+\s+yes", listed)
+        assert embedded is not None or pdf.CID_FONT in listed, listed
     if pdftotext is None:
         pytest.skip("pdftotext (poppler-utils) is not installed: PDF text not checked")
+
+
+def test_without_a_cjk_font_the_pdf_names_the_cid_font(
+    papers: Papers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pdf, "FONT_FILES", ())
+    pdf.cjk_font.cache_clear()
+    try:
+        with reading(papers.hall.engine) as session:
+            issued = documents.issue(
+                session, "acceptance", papers.accepted, actor=papers.hall.clerk,
+                language="zh_CN", key_dir=papers.hall.key_dir, now=NOW,
+            )  # fmt: skip
+        path = documents.save_pdf(issued, tmp_path)
+    finally:
+        pdf.cjk_font.cache_clear()
+    assert pdf.CID_FONT.encode() in path.read_bytes()
+    with reading(papers.hall.engine) as session:
+        assert documents.verify_file(session, path)[0].tracking_no == papers.accepted
