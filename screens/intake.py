@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from models import Applicant
 from screens.base import WorkScreen, in_language
+from screens.dialogs.reason import ReasonDialog
 from screens.dialogs.receipt import ReceiptScreen
 from screens.printing import file_documents
 from screens.widgets.applicant import ApplicantPanel, Note
@@ -24,6 +25,7 @@ from screens.widgets.checklist import Checklist, MatterForm
 from workstation.catalog.schema import Matter
 from workstation.documents import Issued
 from workstation.errors import WorkstationError
+from workstation.services.applicants import ApplicantInput
 from workstation.services.intake import FanOut, IntakeRequest
 from workstation.workbench import MatterChoice
 
@@ -42,10 +44,12 @@ class IntakeScreen(WorkScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f9", "submit", "ui.intake.submit", id="submit"),
         Binding("ctrl+s", "submit", "ui.intake.submit", id="submit-save", show=False),
+        Binding("f10", "refuse", "ui.intake.refuse", id="refuse"),
         Binding("ctrl+r", "reveal", "ui.intake.reveal", id="reveal"),
         Binding("escape", "clear", "ui.intake.clear", id="clear"),
     ]
-    """Submit, reveal a stored applicant's ID (audited), clear the form."""
+    """Submit, refuse to accept (with a reason), reveal a stored applicant's ID (audited),
+    clear the form."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -305,6 +309,39 @@ class IntakeScreen(WorkScreen):
             return
         note = file_documents(papers, self.bench.settings, self.t, language)
         self.app.call_from_thread(self._accepted, papers[0], note)
+
+    def action_refuse(self) -> None:
+        """不予受理: refuse this applicant's application, with the reason, on the record."""
+        matter = self.matter
+        if matter is None:
+            self._note("general", self.t("ui.intake.pick_matter_first"))
+            self.query_one("#matter-filter").focus()
+            return
+        self._clear_errors()
+        applicant = self.applicant.values()
+
+        def chosen(reason: str | None) -> None:
+            if reason:
+                self._refuse(applicant, matter.code, reason)
+
+        self.app.push_screen(ReasonDialog(self.t("ui.intake.refuse_title")), chosen)
+
+    @work(thread=True, exclusive=True, group="accept")
+    def _refuse(self, applicant: ApplicantInput, matter_code: str, reason: str) -> None:
+        try:
+            number = self.bench.refuse(applicant, matter_code, reason)
+        except WorkstationError as error:
+            self.app.call_from_thread(self._refused, error)
+            return
+        language = self.workstation.language
+        try:
+            notice = self.bench.document("refusal", number, language)
+        except WorkstationError as error:
+            note = self.t("ui.intake.receipt.save_failed", reason=error.message(language))
+            self.app.call_from_thread(self._accepted_without_paper, number, note)
+            return
+        note = file_documents([notice], self.bench.settings, self.t, language)
+        self.app.call_from_thread(self._accepted, notice, note)
 
     def _refused(self, error: WorkstationError) -> None:
         """Show the error beside the field it concerns; nothing was stored."""

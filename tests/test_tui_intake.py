@@ -363,3 +363,29 @@ def test_receipt_snapshot(
 
     app = _snapshot_app(sqlite_hall, "zh_CN")
     assert snap_compare(app, terminal_size=size, run_before=accepted)
+
+
+async def test_the_clerk_refuses_with_a_reason_and_hands_over_the_notice(
+    sqlite_hall: Hall, tmp_path: Path
+) -> None:
+    app = _app(sqlite_hall, tmp_path / "papers")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _login(app, pilot)
+        await _type_applicant(app, pilot, person_id(random.Random(8)), "ZS", "13812345678")
+        await _pick_matter(app, pilot, "gljt")  # 高龄津贴
+        await pilot.press("f10")
+        await pilot.pause()
+        await pilot.press("enter")  # an empty reason is refused beside the field
+        await pilot.pause()
+        assert "理由" in str(app.screen.query_one(".small-dialog-error", Static).render())
+        await pilot.press(*"未满八十周岁", "enter")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        shown = str(app.screen.query_one("#receipt-text", Static).render())
+        assert "不予受理通知书" in shown and "未满八十周岁" in shown
+        number = app.screen.issued.document.tracking_no
+        assert app.bench.case(number).application.status == "refused"
+        assert (tmp_path / "papers" / f"refusal-{number}-zh_CN.txt").exists()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and screen.matter is None

@@ -186,6 +186,14 @@ class Workbench:
             papers.append(self.document("owed", tracking_no, language))
         return papers
 
+    def refuse(self, applicant: applicants.ApplicantInput, matter_code: str, reason: str) -> str:
+        """不予受理 with the reason; the tracking number issued for the record."""
+        with writing(self.engine) as session:
+            return intake.refuse(
+                session, actor=self.me, applicant=applicant, matter_code=matter_code,
+                reason=reason, now=self.now(),
+            )  # fmt: skip
+
     def reveal(self, id_number: str) -> None:
         """Record that the operator chose to see an applicant's personal data in full."""
         self._audit(self.me.username, "reveal", subject=id_number)
