@@ -66,6 +66,12 @@ class AuthenticationFailed(WorkstationError):
     key = "error.auth"
 
 
+class AccountLocked(AuthenticationFailed):
+    """Too many wrong passwords in a row: this name may try again at ``until``."""
+
+    key = "error.auth_locked"
+
+
 class PermissionDenied(WorkstationError):
     """The operator may not do this (invariant 5)."""
 

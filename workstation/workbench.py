@@ -18,7 +18,7 @@ from workstation import documents
 from workstation.catalog.schema import Matter
 from workstation.crypto import sha256_hex, verify_signature
 from workstation.db import reading, writing
-from workstation.errors import AuthenticationFailed, PermissionDenied
+from workstation.errors import AccountLocked, AuthenticationFailed, PermissionDenied
 from workstation.services import applicants, audit, cases, intake, outbox, supervision, tasks
 from workstation.services.auth import Actor, login
 from workstation.services.office import local_office, upstream_departments
@@ -110,7 +110,10 @@ class Workbench:
                     key_dir=self.settings.key_dir,
                     username=username.strip(),
                     password=password,
+                    now=self.now(),
                 )
+        except AccountLocked:
+            raise  # a try while locked is not one more wrong password
         except AuthenticationFailed:
             self._audit(username.strip()[:40] or "?", "login_failed")
             raise

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from workstation.db import make_engine, reading, upgrade, writing
 from workstation.errors import (
+    AccountLocked,
     AuthenticationFailed,
     ConfigError,
     PermissionDenied,
@@ -77,8 +78,9 @@ class Context:
             with self.read() as session:
                 local_office(session)
                 self._actor = login(
-                    session, key_dir=self.settings.key_dir, username=username, password=password
-                )
+                    session, key_dir=self.settings.key_dir, username=username,
+                    password=password, now=self.now(),
+                )  # fmt: skip
         return self._actor
 
     def fail_key(self, key: str, **params: Any) -> NoReturn:
@@ -95,6 +97,8 @@ class Context:
 
     def _audit_refusal(self, error: WorkstationError) -> None:
         who = self._actor.username if self._actor else os.environ.get("ONEWINDOW_OPERATOR", "?")
+        if isinstance(error, AccountLocked):
+            return  # a try while locked is not one more wrong password
         action = "login_failed" if isinstance(error, AuthenticationFailed) else "refused"
         try:
             with writing(self.engine) as session:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models import Office, Operator
+from models import AuditEntry, Office, Operator
 from workstation import eventlog, keystore
 from workstation.crypto import Signer, check_password, open_private_key
-from workstation.errors import AuthenticationFailed, PermissionDenied
+from workstation.errors import AccountLocked, AuthenticationFailed, PermissionDenied
 
 ROLES = ("clerk", "officer", "supervisor", "admin", "auditor")
 """综合窗口受理员 · 部门审批人员 · 督查 · 管理员 · 审计员."""
@@ -70,8 +71,58 @@ def require(actor: Actor, right: str, *, department: str | None = None) -> None:
         raise PermissionDenied("error.permission.department", department=department)
 
 
-def login(session: Session, *, key_dir: Path, username: str, password: str) -> Actor:
-    """Check the password against its scrypt hash and unlock the operator's key (offline)."""
+LOCK_AFTER = 5
+"""Wrong passwords in a row (within ``LOCK_FOR``) that lock an operator name."""
+LOCK_FOR = timedelta(minutes=10)
+
+
+def locked_until(session: Session, username: str, now: datetime) -> datetime | None:
+    """When a locked operator name may try again (None if it is not locked).
+
+    Counted from the audit trail: the failed logins since the last good one, within the last
+    ``LOCK_FOR``. Names that do not exist lock the same way, so a lock tells nothing.
+    """
+    last_good = select(func.max(AuditEntry.id)).where(
+        col(AuditEntry.actor) == username, col(AuditEntry.action) == "login"
+    )
+    failures = list(
+        session.scalars(
+            select(col(AuditEntry.at))
+            .where(
+                col(AuditEntry.actor) == username,
+                col(AuditEntry.action) == "login_failed",
+                col(AuditEntry.at) > now - LOCK_FOR,
+                col(AuditEntry.id) > func.coalesce(last_good.scalar_subquery(), 0),
+            )
+            .order_by(col(AuditEntry.at).desc())
+        )
+    )
+    if len(failures) < LOCK_AFTER:
+        return None
+    until = _aware(failures[LOCK_AFTER - 1]) + LOCK_FOR
+    return until if until > now else None
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def login(
+    session: Session,
+    *,
+    key_dir: Path,
+    username: str,
+    password: str,
+    now: datetime | None = None,
+) -> Actor:
+    """Check the password against its scrypt hash and unlock the operator's key (offline).
+
+    Refused, whatever the password, while the name is locked after repeated failures.
+    """
+    now = now or datetime.now(UTC)
+    until = locked_until(session, username, now)
+    if until is not None:
+        raise AccountLocked(until=f"{until.astimezone(now.tzinfo):%H:%M}")
     here = session.scalars(select(Office.code).where(col(Office.local) == True)).first()  # noqa: E712
     operator = session.get(Operator, (here, username)) if here else None
     if operator is None or not operator.active:
