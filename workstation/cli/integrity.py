@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from workstation import rebuild as replay
-from workstation.cli.context import get
+from workstation.cli.context import get, guarded
 from workstation.verify import verify_log
 
 
@@ -58,7 +59,36 @@ def rebuild(
     raise typer.Exit(1)
 
 
+def backup(
+    out: Annotated[Path, typer.Option(help="The backup file to write.")],
+) -> None:
+    """Back the office's SQLite database up with SQLite's backup API, then check the copy."""
+    from workstation import backup as backups
+
+    with guarded() as ctx:
+        events = backups.take(ctx.engine, out)
+        ctx.say("backup.done", path=str(out), events=events)
+
+
+def restore(
+    path: Annotated[Path, typer.Argument(help="A backup written by onewindow backup.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace the database (close it first).")
+    ] = False,
+) -> None:
+    """Replace the database with a checked backup; nothing changes if the backup is damaged."""
+    from workstation import backup as backups
+
+    with guarded() as ctx:
+        if not yes:
+            ctx.fail_key("backup.confirm")
+        events = backups.restore(ctx.engine, path)
+        ctx.say("backup.restored", path=str(path), events=events)
+
+
 def register(app: typer.Typer) -> None:
     """Attach the integrity commands to ``app``."""
     app.command()(verify)
     app.command()(rebuild)
+    app.command()(backup)
+    app.command()(restore)
