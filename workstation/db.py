@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 import models
+from workstation.errors import StorageFull
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -73,11 +75,25 @@ def writing(engine: Engine) -> Iterator[Session]:
     with BEGIN IMMEDIATE; PostgreSQL takes a transaction-scoped advisory lock first.
     """
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
-    # Objects stay readable after the commit: callers report what they just wrote.
-    with Session(bind, expire_on_commit=False) as session, session.begin():
-        if not is_sqlite(engine):
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
-        yield session
+    try:
+        # Objects stay readable after the commit: callers report what they just wrote.
+        with Session(bind, expire_on_commit=False) as session, session.begin():
+            if not is_sqlite(engine):
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+            yield session
+    except OperationalError as error:
+        if _disk_full(error):
+            # The transaction was rolled back whole: say so in words, not as a traceback.
+            raise StorageFull() from None
+        raise
+
+
+def _disk_full(error: OperationalError) -> bool:
+    """SQLite's SQLITE_FULL, or PostgreSQL's disk_full (SQLSTATE 53100)."""
+    original = error.orig
+    if getattr(original, "sqlite_errorname", "") == "SQLITE_FULL":
+        return True
+    return getattr(original, "sqlstate", "") == "53100" or "disk is full" in str(original)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -100,3 +100,9 @@ class DocumentRefused(IntegrityFailure):
     """A printed document is not genuine or not unchanged; the key says why."""
 
     key = "error.doc.refused"
+
+
+class StorageFull(WorkstationError):
+    """The disk (or the database's size limit) is full: the action was not saved at all."""
+
+    key = "error.storage_full"
