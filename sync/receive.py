@@ -19,15 +19,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from models import ChainHead, Event, HeldEvent, Office, Operator, SyncCursor, SyncFork
+from models import ChainHead, Event, HeldEvent, Office, Operator, SyncCursor, SyncFork, Task
 from sync.wire import Batch, Receipt, WireEvent
 from workstation import projector
 from workstation.crypto import ALG_ED25519, Signer, canonical, key_id, sha256_hex, verify_signature
 from workstation.errors import SyncRefused
 from workstation.eventlog import GENESIS_PREV, decode
 from workstation.projector import subject_of
+from workstation.services.auth import may_sign
 from workstation.services.office import local_office
-from workstation.verify import KEY_ADMIN_TYPES
 
 MAX_RELAY_DEPTH = 6
 """Levels from a village to the nation: an origin further below the sender is not its own."""
@@ -196,11 +196,24 @@ def check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, in
         ).first()
         if operator is None or operator.username != actor:
             raise SyncRefused("error.sync.unknown_key", index=index, key_id=envelope["key_id"])
-        if envelope["type"] in KEY_ADMIN_TYPES and operator.role != "admin":
-            raise SyncRefused("error.sync.not_admin", index=index, actor=actor)
+        if not may_sign(
+            operator.role, tuple(operator.departments), envelope["type"],
+            _department(session, envelope),
+        ):  # fmt: skip
+            raise SyncRefused(
+                "error.sync.not_allowed", index=index, actor=actor, role=f"role.{operator.role}",
+                type=envelope["type"],
+            )  # fmt: skip
         public = bytes.fromhex(operator.public_key)
     if not verify_signature(public, wire.signature, wire.payload):
         raise SyncRefused("error.sync.signature", index=index, origin=origin, seq=envelope["seq"])
+
+
+def _department(session: Session, envelope: dict[str, Any]) -> str | None:
+    """The department of the task an event is about (None if it is not about a task)."""
+    task_id = envelope["body"].get("task")
+    task = session.get(Task, task_id) if isinstance(task_id, str) else None
+    return task.department_code if task is not None else None
 
 
 def event_row(envelope: dict[str, Any], wire: WireEvent, digest: str) -> Event:

@@ -74,21 +74,22 @@ def test_the_hub_refuses_a_replay_and_a_stranger(hub: str, engine: Engine, towns
     assert batch is not None
     body = batch.encode()
     headers = signing.sign(code, key, "POST", PUSH, body, now())
-    first = httpx.post(f"{hub}{PUSH}", content=body, headers=headers)
+    first = httpx.post(f"{hub}{PUSH}", timeout=30, content=body, headers=headers)
     assert first.status_code == 200 and first.json()["stored"] == 5
-    replay = httpx.post(f"{hub}{PUSH}", content=body, headers=headers)
+    replay = httpx.post(f"{hub}{PUSH}", timeout=30, content=body, headers=headers)
     assert replay.status_code == 403
     assert replay.json()["error"] == "error.sync.replay"
     assert "replayed" in replay.json()["message"]["en"]
 
     stranger = signing.sign("999999", key, "POST", PUSH, body, now())
-    refused = httpx.post(f"{hub}{PUSH}", content=body, headers=stranger)
+    refused = httpx.post(f"{hub}{PUSH}", timeout=30, content=body, headers=stranger)
     assert (refused.status_code, refused.json()["error"]) == (403, "error.sync.unenrolled")
     stale = signing.sign(code, key, "POST", PUSH, body, datetime(2026, 1, 1, tzinfo=UTC))
-    refused = httpx.post(f"{hub}{PUSH}", content=body, headers=stale)
+    refused = httpx.post(f"{hub}{PUSH}", timeout=30, content=body, headers=stale)
     assert (refused.status_code, refused.json()["error"]) == (403, "error.sync.clock")
-    tampered = httpx.post(f"{hub}{PUSH}", content=body[:-1] + b"\x00", headers=signing.sign(
-        code, key, "POST", PUSH, body[:-1] + b"\x00", now()))  # fmt: skip
+    bent = body[:-1] + b"\x00"
+    bent_headers = signing.sign(code, key, "POST", PUSH, bent, now())
+    tampered = httpx.post(f"{hub}{PUSH}", timeout=30, content=bent, headers=bent_headers)
     assert tampered.status_code == 422 and tampered.json()["error"] == "error.sync.malformed"
     assert events(engine) > 0
 

@@ -18,7 +18,7 @@ from sync.wire import Batch, WireEvent
 from tests.conftest import NOW, Hall, open_hall
 from tests.factories import request_for
 from tests.levels import batch_of, enrol_township, events, open_county, wire_events
-from workstation import officekey, rebuild
+from workstation import eventlog, officekey, rebuild
 from workstation.crypto import Signer, canonical
 from workstation.db import make_engine, reading, upgrade, writing
 from workstation.errors import SyncRefused
@@ -226,3 +226,34 @@ def test_a_malformed_batch_is_refused_before_anything_is_read(data: bytes, key: 
     with pytest.raises(SyncRefused) as info:
         Batch.decode(data)
     assert info.value.key == key
+
+
+@pytest.mark.parametrize(
+    ("signer", "task"),
+    [
+        ("clerk", "fire"),  # a clerk's key approving a task
+        ("o-market", "fire"),  # an officer of another department
+        ("super", "fire"),  # a supervisor decides nothing
+    ],
+)
+def test_an_approval_signed_without_the_right_is_refused_upstream(
+    county: tuple[Engine, Actor, Signer], township: Hall, signer: str, task: str
+) -> None:
+    engine, admin, _ = county
+    office_key = enrol_township(engine, admin, township)
+    with writing(township.engine) as session:
+        number = intake.accept(
+            session, actor=township.clerk, request=request_for("hotel-open"), now=NOW
+        ).tracking_no
+    who = {"clerk": township.clerk, "super": township.supervisor}.get(signer) or next(
+        actor for actor in township.officers.values() if actor.username == signer
+    )
+    with writing(township.engine) as session:
+        # Written straight into the log, as a thief with that key would: the services refuse.
+        eventlog.append(
+            session, signer=who.signer, actor=who.username, origin=township.admin.office_code,
+            type="task.approved",
+            body={"task": f"{number}/{task}", "permit_no": "X", "opens": [], "completed": False},
+            now=NOW,
+        )  # fmt: skip
+    refused(county, batch_of(township, office_key), "error.sync.not_allowed")

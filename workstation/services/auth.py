@@ -29,6 +29,50 @@ RIGHTS: dict[str, frozenset[str]] = {
 }
 """What each role may do; services call ``require`` before anything else."""
 
+SIGNING_RIGHTS: dict[str, str] = {
+    "application.accepted": "accept",
+    "application.refused": "refuse",
+    "task.claimed": "decide",
+    "task.approved": "decide",
+    "task.rejected": "decide",
+    "task.supplement_requested": "decide",
+    "task.reassigned": "reassign",
+    "supplement.received": "handle_case",
+    "material.received": "handle_case",
+    "application.withdrawn": "handle_case",
+    "application.delivered": "handle_case",
+    "application.rated": "handle_case",
+    "held.admitted": "supervise",
+    "held.refused": "supervise",
+    "catalog.published": "administer",
+    "calendar.loaded": "administer",
+    "operator.registered": "administer",
+    "operator.revoked": "administer",
+    "office.key_registered": "administer",
+    "office.enrolled": "administer",
+    "office.revoked": "administer",
+    "office.upstream_registered": "administer",
+}
+"""The right the signer of each event type must hold: the services require it before they
+sign, and every office that receives the event checks it again (a forged approval signed
+with a clerk's key is refused upstream)."""
+DEPARTMENT_TYPES = frozenset({"task.claimed", "task.approved", "task.rejected",
+                              "task.supplement_requested", "task.released"})  # fmt: skip
+"""Events on a task, which only an officer of the task's department signs."""
+
+
+def may_sign(role: str, departments: tuple[str, ...], kind: str, department: str | None) -> bool:
+    """Whether an operator of ``role`` (in ``departments``) may sign an event ``kind`` on a
+    task of ``department``."""
+    rights = RIGHTS.get(role, frozenset())
+    if kind == "task.released":
+        # The holder gives a task back, or a supervisor frees it.
+        return "supervise" in rights or ("decide" in rights and department in departments)
+    right = SIGNING_RIGHTS.get(kind)
+    if right is None or right not in rights:
+        return False
+    return kind not in DEPARTMENT_TYPES or department in departments
+
 
 @dataclass(frozen=True)
 class Actor:
