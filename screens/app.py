@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from time import monotonic
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
@@ -72,6 +74,8 @@ class WorkstationApp(App[None]):
         self._screens: dict[str, Screen[None]] = {}
         self.syncer = Syncer(self, bench, self._status_tick)
         """Pushes to the level above in the background, when one is configured."""
+        self._touched = monotonic()
+        """When the operator last pressed a key or clicked."""
         localise_bindings(self, self.language)
 
     def t(self, key: str, **params: Any) -> str:
@@ -83,6 +87,20 @@ class WorkstationApp(App[None]):
         self.push_screen(LoginScreen())
         self.set_interval(STATUS_EVERY, self._status_tick)
         self.syncer.start()
+        idle = self.bench.settings.idle_lock_minutes * 60
+        if idle:
+            self.set_interval(min(idle / 4, 15.0), self._lock_if_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key press and click counts as someone at the keyboard."""
+        if isinstance(event, events.Key | events.MouseDown):
+            self._touched = monotonic()
+        await super().on_event(event)
+
+    def _lock_if_idle(self) -> None:
+        idle = self.bench.settings.idle_lock_minutes * 60
+        if self.bench.actor is not None and monotonic() - self._touched >= idle:
+            self.action_logout(self.t("ui.login.idle_locked"))
 
     def _status_tick(self) -> None:
         for bar in self.screen.query(StatusBar):
@@ -162,10 +180,10 @@ class WorkstationApp(App[None]):
             screen = self._screens[name] = SCREENS[name]()
         self.switch_screen(screen) if len(self.screen_stack) > 1 else self.push_screen(screen)
 
-    def action_logout(self) -> None:
+    def action_logout(self, note: str = "") -> None:
         """Lock the workstation: forget the operator and go back to the login screen."""
         self.bench.logout()
         self._screens.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.push_screen(LoginScreen())
+        self.push_screen(LoginScreen(note))

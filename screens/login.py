@@ -27,8 +27,10 @@ class LoginScreen(Screen[None]):
     BINDINGS = [Binding("escape", "clear", "ui.login.clear", id="clear")]
     """Esc clears the form (there is nothing to go back to)."""
 
-    def __init__(self) -> None:
+    def __init__(self, note: str = "") -> None:
         super().__init__()
+        self.note = note
+        """Why the login screen is back (an idle workstation locked itself), if it says."""
         localise_bindings(self, self.workstation.language)
 
     @property
@@ -49,7 +51,7 @@ class LoginScreen(Screen[None]):
             yield Input(id="operator", placeholder=t("ui.login.operator_hint"))
             yield Label(t("ui.login.password"))
             yield Input(id="password", password=True)
-            yield Static("", id="login-error")
+            yield Static(self.note, id="login-error")
         demo = self.workstation.bench.demo_operators()
         if demo:
             yield Static(t("ui.login.demo", password="demo1234"), id="demo-title")

@@ -91,3 +91,20 @@ async def test_an_ordinary_office_lists_no_operators(sqlite_hall: Hall) -> None:
     app = _app(sqlite_hall.engine, sqlite_hall.key_dir)
     async with app.run_test(size=(80, 24)):
         assert not app.screen.query("#demo-operators")
+
+
+async def test_an_idle_workstation_locks_itself(sqlite_hall: Hall) -> None:
+    settings = load_settings(key_dir=sqlite_hall.key_dir, idle_lock_minutes=0.05)  # 3 s
+    app = build_app(settings, engine=sqlite_hall.engine, clock=lambda: NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(app, pilot, "clerk", PASSWORD)
+        assert app.bench.actor is not None and not isinstance(app.screen, LoginScreen)
+        for _ in range(50):  # nobody touches the keyboard
+            await pilot.pause(0.2)
+            if isinstance(app.screen, LoginScreen):
+                break
+        assert isinstance(app.screen, LoginScreen) and app.bench.actor is None
+        shown = str(app.screen.query_one("#login-error", Static).render())
+        assert shown == translate("ui.login.idle_locked", "zh_CN")
+        await _login(app, pilot, "clerk", PASSWORD)  # and opens again for its operator
+        assert app.bench.actor is not None

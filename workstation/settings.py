@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     """How long a claim on a task lasts before anyone in the department may take it."""
     due_soon_days: int = Field(default=2, ge=0, le=30)
     """Working days before the due date at which a task turns yellow."""
+    idle_lock_minutes: float = Field(default=10, ge=0, le=480)
+    """Minutes without a key press or click after which the workstation locks (0: never)."""
 
     @field_validator("office_code")
     @classmethod
