@@ -338,8 +338,13 @@ class CaseScreen(WorkScreen):
         if self._view is None:
             return
         id_number = self._view.applicant.id_number
-        self._revealed = True
-        self._act(lambda: self.bench.reveal(id_number), self.t("ui.case.revealed"))
+
+        def why(reason: str | None) -> None:
+            if reason:
+                self._revealed = True
+                self._act(lambda: self.bench.reveal(id_number, reason), self.t("ui.case.revealed"))
+
+        self._ask(ReasonDialog(self.t("ui.reveal_title")), why)
 
     def action_supplement(self) -> None:
         """The applicant brought what a department asked for (补正)."""

@@ -155,9 +155,20 @@ class IntakeScreen(WorkScreen):
         panel = self.applicant
         if panel.stored is None or panel.revealed:
             return
-        self.bench.reveal(panel.stored.id_number)
-        panel.reveal()
-        self.refresh_bindings()
+        id_number = panel.stored.id_number
+
+        def why(reason: str | None) -> None:
+            if not reason:
+                return
+            try:
+                self.bench.reveal(id_number, reason)
+            except WorkstationError as error:
+                self._note("general", self.explain(error))
+                return
+            panel.reveal()
+            self.refresh_bindings()
+
+        self.app.push_screen(ReasonDialog(self.t("ui.reveal_title")), why)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Reveal only makes sense for a stored applicant."""

@@ -14,6 +14,7 @@ import re
 import sqlite3
 from collections import Counter
 from contextlib import closing
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -575,3 +576,18 @@ def test_refuse_files_the_notice_of_refusal(db_file: Path, tmp_path: Path) -> No
     text = notice.read_text(encoding="utf-8")
     assert "不予受理通知书" in text and "经营场所不在本辖区" in text and code not in text
     assert run("doc", "verify", str(notice)).output.startswith("核验通过")
+
+
+def test_the_auditor_reads_the_trail_since_a_day(db_file: Path) -> None:
+    run("demo", "--no-tui", "--applications", "5", "--seed", str(DEMO_SEED))
+    run("queue", "fire", who="clerk", password="wrong-password", code=1)  # a failed login
+    today = datetime.now().astimezone().date()
+    lines = run("audit", "--since", today.isoformat(), who="audit", password=demo.PASSWORD)
+    entries = lines.output.splitlines()
+    assert any("login_failed" in line and "clerk" in line for line in entries)
+    assert all(line.startswith(today.isoformat()) for line in entries)
+    later = (today + timedelta(days=1)).isoformat()
+    assert run("audit", "--since", later, who="audit", password=demo.PASSWORD).output == ""
+    bad = run("audit", "--since", "yesterday", who="audit", password=demo.PASSWORD, code=1)
+    assert "YYYY-MM-DD" in bad.output
+    run("audit", who="clerk", password=demo.PASSWORD, code=1)  # the trail is for auditors

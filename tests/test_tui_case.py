@@ -192,13 +192,21 @@ async def test_id_is_masked_until_revealed_and_the_reveal_is_audited(sqlite_hall
         assert mask_id(id_number) in summary and id_number not in summary
         assert "029-****6666" in summary
         await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("escape")  # no reason, no look
+        await settle(pilot)
+        assert id_number not in shown(app, "#case-summary")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press(*"核对户籍信息", "enter")
         await settle(pilot)
         summary = shown(app, "#case-summary")
         assert id_number in summary and "029-88886666" in summary
         assert not screen.check_action("reveal", ())
     with reading(hall.engine) as s:
         entries = audit.entries(s, actor=hall.auditor)
-    assert [(e.actor, e.subject) for e in entries if e.action == "reveal"] == [("clerk", id_number)]
+    looks = [(e.actor, e.subject, e.detail) for e in entries if e.action == "reveal"]
+    assert looks == [("clerk", id_number, "核对户籍信息")]
 
 
 async def test_clerk_records_a_supplement_and_the_task_reopens(sqlite_hall: Hall) -> None:

@@ -253,6 +253,9 @@ async def test_a_stored_applicant_is_found_and_filled_in_masked(
         await pilot.press(*"xahk")
         await _settle(app, pilot)
         await pilot.press("enter", "ctrl+r")
+        await pilot.pause()
+        await pilot.press(*"申请人要求核对", "enter")
+        await pilot.pause()
         assert screen.query_one("#id-number", Input).value == stored.id_number
         with reading(sqlite_hall.engine) as session:
             entries = audit.entries(session, actor=sqlite_hall.auditor)

@@ -20,7 +20,7 @@ from workstation.crypto import sha256_hex, verify_signature
 from workstation.db import reading, writing
 from workstation.errors import AccountLocked, AuthenticationFailed, PermissionDenied
 from workstation.services import applicants, audit, cases, intake, outbox, supervision, tasks
-from workstation.services.auth import Actor, login
+from workstation.services.auth import Actor, login, require
 from workstation.services.office import local_office, upstream_departments
 from workstation.settings import Settings
 
@@ -197,9 +197,12 @@ class Workbench:
                 reason=reason, now=self.now(),
             )  # fmt: skip
 
-    def reveal(self, id_number: str) -> None:
-        """Record that the operator chose to see an applicant's personal data in full."""
-        self._audit(self.me.username, "reveal", subject=id_number)
+    def reveal(self, id_number: str, reason: str) -> None:
+        """Record that the operator chose to see an applicant's personal data in full, and why
+        (no reason, no look)."""
+        require(self.me, "read_personal")
+        why = applicants.clean_text(reason, field="field.reason", max_length=200)
+        self._audit(self.me.username, "reveal", subject=id_number, detail=why)
 
     # ── department queue ─────────────────────────────────────────────────────────────────
     def queue(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Annotated
 
 import typer
@@ -123,10 +124,19 @@ def overview(
         ctx.say("cli.throughput", days=days, total=total, average=round(total / days, 1))
 
 
-def audit_log(limit: Annotated[int, typer.Option(min=1, max=10000)] = 50) -> None:
-    """The audit trail (auditors): logins, refusals, looks at personal data."""
+def audit_log(
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    since: Annotated[str, typer.Option(help="Only from this day on (YYYY-MM-DD).")] = "",
+) -> None:
+    """The audit trail (auditors): logins, refusals, looks at personal data and why."""
     with guarded() as ctx, ctx.read() as session:
-        for entry in audit.entries(session, actor=ctx.actor, limit=limit):
+        start = None
+        if since:
+            try:
+                start = datetime.combine(date.fromisoformat(since), time(), ctx.now().tzinfo)
+            except ValueError:
+                ctx.fail_key("error.field.date", field="--since")
+        for entry in audit.entries(session, actor=ctx.actor, limit=limit, since=start):
             typer.echo(
                 f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.actor:<12} {entry.action:<14} "
                 f"{entry.subject} {entry.detail}"

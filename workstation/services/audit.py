@@ -27,8 +27,12 @@ def record(
     )
 
 
-def entries(session: Session, *, actor: Actor, limit: int = 200) -> list[AuditEntry]:
-    """The newest audit entries, for an auditor."""
+def entries(
+    session: Session, *, actor: Actor, limit: int = 200, since: datetime | None = None
+) -> list[AuditEntry]:
+    """The newest audit entries (from ``since``, if given), for an auditor."""
     require(actor, "audit")
     query = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
+    if since is not None:
+        query = query.where(col(AuditEntry.at) >= since)
     return list(session.scalars(query))
