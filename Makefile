@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck layers pytest demo bench clean
+.PHONY: run test lint typecheck layers pytest stress demo bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -32,6 +32,10 @@ layers: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2 -q
+
+## stress: the full reliability campaigns, each bounded and ending with one summary line
+stress: $(STAMP)
+	ONEWINDOW_CRASH_EVENTS=10000 ONEWINDOW_CRASH_CUTS=5 $(BIN)/pytest -q -s tests/test_sync_crash.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
