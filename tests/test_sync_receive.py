@@ -19,7 +19,7 @@ from tests.conftest import NOW, Hall, open_hall
 from tests.factories import request_for
 from tests.levels import batch_of, enrol_township, events, open_county, wire_events
 from workstation import eventlog, officekey, rebuild
-from workstation.crypto import Signer, canonical
+from workstation.crypto import Signer, canonical, sha256_hex
 from workstation.db import make_engine, reading, upgrade, writing
 from workstation.errors import SyncRefused
 from workstation.eventlog import decode
@@ -257,3 +257,42 @@ def test_an_approval_signed_without_the_right_is_refused_upstream(
             now=NOW,
         )  # fmt: skip
     refused(county, batch_of(township, office_key), "error.sync.not_allowed")
+
+
+def test_every_rewrite_of_a_receipted_event_is_caught(
+    county: tuple[Engine, Actor, Signer], township: Hall
+) -> None:
+    """With the office key and the operators' keys in hand, rewrite and re-sign: 100 of 100."""
+    engine, admin, _ = county
+    office_key = enrol_township(engine, admin, township)
+    wire = wire_events(township.engine)
+    push(county, batch_of(township, office_key, wire))
+    signers = {
+        actor.username: actor.signer
+        for actor in (township.admin, township.clerk, township.supervisor, township.auditor,
+                      *township.officers.values())
+    }  # fmt: skip
+    before, rng, caught = events(engine), random.Random(100), 0
+    for trial in range(100):
+        at = rng.randrange(len(wire))
+        envelope = decode(wire[at].payload)
+        envelope["body"] = {**envelope["body"], "rewritten": trial}
+        payload = canonical(envelope)
+        rewritten = WireEvent(payload, signers[envelope["actor"]].sign(payload))
+        try:
+            push(county, batch_of(township, office_key, [*wire[:at], rewritten]))
+        except ForkRefused as fork:
+            caught += fork.fork.seq == at + 1
+    assert caught == 100
+    # Truncated and re-extended: the last three events replaced by others, properly chained.
+    cut = len(wire) - 3
+    previous = decode(wire[cut - 1].payload)
+    envelope = decode(wire[cut].payload)
+    envelope["prev"] = sha256_hex(canonical(previous))
+    envelope["body"] = {**envelope["body"], "another": "history"}
+    payload = canonical(envelope)
+    other = WireEvent(payload, signers[envelope["actor"]].sign(payload))
+    with pytest.raises(ForkRefused) as refused:
+        push(county, batch_of(township, office_key, [*wire[:cut], other]))
+    assert refused.value.fork.seq == cut + 1
+    assert events(engine) == before
