@@ -406,7 +406,7 @@ class CaseScreen(WorkScreen):
     def _file(self, issued: Issued) -> str:
         """Save and print a document of this case; what happened, in one line."""
         language = self.workstation.language
-        return file_documents([issued], self.bench.settings, self.t, language)
+        return file_documents([issued], self.bench.settings, self.t, language, self.app)
 
     def action_print(self) -> None:
         """Print (or reprint) any document the open case has."""

@@ -318,7 +318,7 @@ class IntakeScreen(WorkScreen):
             note = self.t("ui.intake.receipt.save_failed", reason=error.message(language))
             self.app.call_from_thread(self._accepted_without_paper, result.tracking_no, note)
             return
-        note = file_documents(papers, self.bench.settings, self.t, language)
+        note = file_documents(papers, self.bench.settings, self.t, language, self.app)
         self.app.call_from_thread(self._accepted, papers[0], note)
 
     def action_refuse(self) -> None:
@@ -351,7 +351,7 @@ class IntakeScreen(WorkScreen):
             note = self.t("ui.intake.receipt.save_failed", reason=error.message(language))
             self.app.call_from_thread(self._accepted_without_paper, number, note)
             return
-        note = file_documents([notice], self.bench.settings, self.t, language)
+        note = file_documents([notice], self.bench.settings, self.t, language, self.app)
         self.app.call_from_thread(self._accepted, notice, note)
 
     def _refused(self, error: WorkstationError) -> None:

@@ -1,12 +1,18 @@
 """Saving and printing the documents of a case from a screen, in a thread worker.
 
-Each document is saved as text (and as an A4 PDF) in the documents folder and sent to the
-printer when one is set; the one-line outcome says where it went, in the operator's words.
+Each document is saved as text in the documents folder and sent to the printer when one is
+set; the one-line outcome says where it went, in the operator's words. The A4 PDFs follow in
+a worker of their own: the first one in a process loads reportlab and a CJK font (about a
+second on a slow PC), which the applicant at the window should not wait for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from textual.app import App
 
 from workstation import documents
 from workstation.documents.printer import send_to_printer
@@ -36,14 +42,20 @@ def document_choices(
 
 
 def file_documents(
-    papers: list[documents.Issued], settings: Settings, t: Callable[..., str], language: str
+    papers: list[documents.Issued],
+    settings: Settings,
+    t: Callable[..., str],
+    language: str,
+    app: App[Any],
 ) -> str:
-    """Save (and print) each document; what happened, in one line."""
+    """Save (and print) each document, from a thread worker; what happened, in one line."""
     notes = []
+    app.call_from_thread(
+        app.run_worker, partial(_write_pdfs, papers, settings, t, app), thread=True, group="pdf"
+    )
     for issued in papers:
         try:
             path = documents.save(issued, settings.documents_dir)
-            documents.save_pdf(issued, settings.documents_dir)
         except OSError as error:
             notes.append(t("ui.intake.receipt.save_failed", reason=str(error)))
             continue
@@ -57,3 +69,14 @@ def file_documents(
             else:
                 notes.append(t("ui.intake.receipt.printed", printer=settings.printer))
     return " ".join(notes)
+
+
+def _write_pdfs(
+    papers: list[documents.Issued], settings: Settings, t: Callable[..., str], app: App[Any]
+) -> None:
+    for issued in papers:
+        try:
+            documents.save_pdf(issued, settings.documents_dir)
+        except OSError as error:
+            message = t("ui.intake.receipt.save_failed", reason=str(error))
+            app.call_from_thread(app.notify, message, severity="error")

@@ -419,7 +419,7 @@ class QueueScreen(WorkScreen):
         language = self.workstation.language
         try:
             notice = self.bench.document("supplement", task_id.split("/")[0], language, task_id)
-            note = file_documents([notice], self.bench.settings, self.t, language)
+            note = file_documents([notice], self.bench.settings, self.t, language, self.app)
         except WorkstationError as error:
             note = error.message(language)
         self.app.call_from_thread(self.say, Text(note))

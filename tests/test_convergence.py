@@ -12,6 +12,7 @@ import json
 import random
 import shutil
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,10 +60,8 @@ class Template:
     levels: Levels
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    """Build the two linked offices once for the module."""
-    root = tmp_path_factory.mktemp("levels")
+def linked_pair(root: Path) -> Levels:
+    """A township linked to a county, each on its own SQLite file in ``root`` (closed)."""
     county = make_engine(f"sqlite:///{root / 'county.db'}")
     upgrade(county)
     keys = root / "county-keys"
@@ -73,7 +72,14 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     levels = Levels(township, county, officekey.load(keys, admin.office_code), officer)
     county.dispose()
     township.engine.dispose()
-    return Template(root, levels)
+    return levels
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """Build the two linked offices once for the module."""
+    root = tmp_path_factory.mktemp("levels")
+    return Template(root, linked_pair(root))
 
 
 @pytest.fixture
@@ -135,7 +141,7 @@ class Run:
         if not self.cases:
             return
         number = self.cases[case % len(self.cases)]
-        with _refused_changes_nothing(), writing(hall.engine) as session:
+        with suppress(WorkstationError), writing(hall.engine) as session:
             if action == "approve":
                 for code, department in (("village", "village-committee"),
                                          ("township", "township-civil")):  # fmt: skip
@@ -170,7 +176,7 @@ class Run:
         if not held:
             return
         task_id, who = held[case % len(held)], self.levels.county_officer
-        with _refused_changes_nothing(), writing(self.levels.county) as session:
+        with suppress(WorkstationError), writing(self.levels.county) as session:
             if action == "approve":
                 tasks.approve(
                     session, actor=who, task_id=task_id, permit_no="低保-1", now=self.c_now
@@ -182,16 +188,6 @@ class Run:
                     session, actor=who, task_id=task_id, materials=["household-register"],
                     reason="户口簿页不全", now=self.c_now,
                 )  # fmt: skip
-
-
-class _refused_changes_nothing:
-    """An action its office refuses is simply not taken (the transaction rolls back)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
-        return kind is not None and issubclass(kind, WorkstationError)
 
 
 def cases_of(engine: Engine, numbers: list[str]) -> dict[str, set[tuple[Any, ...]]]:

@@ -23,12 +23,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sync.outgoing import next_batch
 from sync.receive import accept
 from sync.wire import Batch, WireEvent
-from tests.levels import events, link, open_county
-from tests.test_convergence import Levels, Run, cases_of, settle
-from tests.test_sync_pull import county_officer, township_at
+from tests.levels import events
+from tests.test_convergence import Levels, Run, cases_of, linked_pair, settle
 from workstation import officekey, rebuild
 from workstation.crypto import canonical
-from workstation.db import make_engine, reading, upgrade, writing
+from workstation.db import make_engine, reading, writing
 from workstation.errors import SyncRefused
 from workstation.eventlog import decode
 from workstation.verify import verify_log
@@ -39,16 +38,7 @@ def _template() -> tuple[Path, Levels]:
     """A township linked to a county, each on its own SQLite file; built once per run."""
     root = Path(tempfile.mkdtemp(prefix="onewindow-replicas-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
-    county = make_engine(f"sqlite:///{root / 'county.db'}")
-    upgrade(county)
-    keys = root / "county-keys"
-    admin = open_county(county, keys)
-    township = township_at(root, "township", "610102001")
-    link(county, admin, keys, township)
-    officer = county_officer(county, admin, keys, "county-civil")
-    levels = Levels(township, county, officekey.load(keys, admin.office_code), officer)
-    county.dispose()
-    township.engine.dispose()
+    levels = linked_pair(root)
     return root, levels
 
 
