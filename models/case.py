@@ -10,18 +10,26 @@ from sqlmodel import Field, SQLModel
 
 
 class Applicant(SQLModel, table=True):
-    """A person or organisation, stored once and reused (collect once)."""
+    """A person or organisation, stored once and reused (collect once).
 
-    id_number: str = Field(primary_key=True, max_length=18)
+    The ID and phone numbers are never stored in clear (``workstation.datakey``): a keyed
+    hash to find the row, a seal to reveal the number with a reason, and a mask to show.
+    """
+
+    ref: str = Field(primary_key=True, max_length=64)
+    """Keyed hash (HMAC) of the ID number or credit code: what an exact lookup finds."""
+    id_sealed: str = Field(max_length=128)
+    """The ID number under the office's data key (AES-GCM); empty for rows of old events."""
+    id_masked: str = Field(max_length=18)
     kind: str = Field(max_length=16)
     """``person`` or ``organisation``."""
     id_kind: str = Field(max_length=24)
     name: str = Field(max_length=100, index=True)
     initials: str = Field(max_length=100, index=True)
-    phone: str = Field(default="", max_length=20, index=True)
+    phone_ref: str = Field(default="", max_length=64, index=True)
+    phone_sealed: str = Field(default="", max_length=128)
+    phone_masked: str = Field(default="", max_length=20)
     address: str = Field(default="", max_length=200)
-    birth_date: date | None = None
-    gender: str | None = Field(default=None, max_length=1)
     registered_at: datetime
 
 
@@ -34,7 +42,7 @@ class Application(SQLModel, table=True):
     origin: str = Field(max_length=20)
     matter_code: str = Field(foreign_key="matter.code", max_length=40)
     matter_version: int
-    applicant_id: str = Field(foreign_key="applicant.id_number", max_length=18, index=True)
+    applicant_id: str = Field(foreign_key="applicant.ref", max_length=64, index=True)
     status: str = Field(max_length=16)
     """refused · in_progress · completed · rejected · withdrawn · delivered."""
     accepted_at: datetime

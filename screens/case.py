@@ -27,10 +27,10 @@ from screens.printing import document_choices, file_documents
 from workstation import tracking
 from workstation.documents import Issued
 from workstation.errors import WorkstationError
-from workstation.identity import mask_id, mask_phone
 
 if TYPE_CHECKING:
     from workstation.catalog.schema import Matter
+    from workstation.services.applicants import Numbers
     from workstation.services.cases import CaseView
 
 CASE_ACTIONS = frozenset(
@@ -94,7 +94,8 @@ class CaseScreen(WorkScreen):
         self._matter: Matter | None = None
         self._checks: dict[int, bool] = {}
         self._departments: dict[str, tuple[str, str]] = {}
-        self._revealed = False
+        self._numbers: Numbers | None = None
+        """The applicant's numbers in full, once revealed for a reason."""
         self._dialog = False
 
     # ── layout ──────────────────────────────────────────────────────────────────────────
@@ -149,7 +150,7 @@ class CaseScreen(WorkScreen):
             error_line.update(self.explain(error))
             return
         error_line.update(self.t("ui.case.loading"))
-        self._revealed = False
+        self._numbers = None
         self._load(number)
 
     @work(thread=True, exclusive=True, group="case")
@@ -225,11 +226,12 @@ class CaseScreen(WorkScreen):
         at = office_time(app.accepted_at, self.bench.now())
         grid.add_row(t("ui.case.accepted"), t("ui.case.accepted_value", at=at, by=app.accepted_by))
         grid.add_row(t("ui.case.applicant"), person.name)
-        id_text = Text(person.id_number if self._revealed else mask_id(person.id_number))
-        if not self._revealed and self.check_action("reveal", ()):
+        shown = self._numbers
+        id_text = Text(shown.id_number if shown else person.id_masked)
+        if shown is None and self.check_action("reveal", ()):
             id_text.append(" " + t("ui.case.masked"), "dim")
         grid.add_row(t("ui.case.id_number"), id_text)
-        phone = person.phone if self._revealed else mask_phone(person.phone)
+        phone = shown.phone if shown else person.phone_masked
         grid.add_row(t("ui.case.phone"), phone or t("ui.case.none"))
         if app.reason:
             grid.add_row(t("ui.case.reason"), app.reason)
@@ -308,7 +310,7 @@ class CaseScreen(WorkScreen):
         if view is None or me is None:
             return False
         if action == "reveal":
-            return me.may("read_personal") and not self._revealed
+            return me.may("read_personal") and self._numbers is None
         if action == "print":
             return me.may("read_cases")
         if not me.may("handle_case"):
@@ -337,12 +339,15 @@ class CaseScreen(WorkScreen):
         """Show the applicant's ID and phone in full for this case; the look is audited."""
         if self._view is None:
             return
-        id_number = self._view.applicant.id_number
+        ref = self._view.applicant.ref
 
         def why(reason: str | None) -> None:
             if reason:
-                self._revealed = True
-                self._act(lambda: self.bench.reveal(id_number, reason), self.t("ui.case.revealed"))
+
+                def look() -> None:
+                    self._numbers = self.bench.reveal(ref, reason)
+
+                self._act(look, self.t("ui.case.revealed"))
 
         self._ask(ReasonDialog(self.t("ui.reveal_title")), why)
 

@@ -155,17 +155,17 @@ class IntakeScreen(WorkScreen):
         panel = self.applicant
         if panel.stored is None or panel.revealed:
             return
-        id_number = panel.stored.id_number
+        ref = panel.stored.ref
 
         def why(reason: str | None) -> None:
             if not reason:
                 return
             try:
-                self.bench.reveal(id_number, reason)
+                numbers = self.bench.reveal(ref, reason)
             except WorkstationError as error:
                 self._note("general", self.explain(error))
                 return
-            panel.reveal()
+            panel.reveal(numbers)
             self.refresh_bindings()
 
         self.app.push_screen(ReasonDialog(self.t("ui.reveal_title")), why)

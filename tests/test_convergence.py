@@ -204,7 +204,7 @@ def cases_of(engine: Engine, numbers: list[str]) -> dict[str, set[tuple[Any, ...
             rows = session.scalars(select(model).where(col(column).in_(numbers)))
             held[name] = {tuple(sorted(_plain(row.model_dump()).items())) for row in rows}
         applicants = select(Applicant).join(
-            Application, col(Application.applicant_id) == col(Applicant.id_number)
+            Application, col(Application.applicant_id) == col(Applicant.ref)
         )
         held["applicant"] = {
             tuple(sorted(_plain(row.model_dump()).items())) for row in session.scalars(applicants)

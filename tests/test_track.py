@@ -19,11 +19,12 @@ from tests.factories import request_for
 from tests.levels import link, open_county, running_hub
 from workstation.db import reading, writing
 from workstation.services import intake, status, tasks
+from workstation.services.applicants import ApplicantInput
 from workstation.services.status import FREE_TRIES, TooManyTries
 from workstation.settings import load_settings
 
 
-def accepted(hall: Hall, now: datetime) -> tuple[str, str, Applicant]:
+def accepted(hall: Hall, now: datetime) -> tuple[str, str, ApplicantInput]:
     """A hotel case at the window, its licence approved; number, access code, applicant."""
     with writing(hall.engine) as session:
         number = intake.accept(
@@ -36,9 +37,8 @@ def accepted(hall: Hall, now: datetime) -> tuple[str, str, Applicant]:
     with reading(hall.engine) as session:
         application = session.get(Application, number)
         assert application is not None and application.access_code is not None
-        applicant = session.get(Applicant, application.applicant_id)
-        assert applicant is not None
-        return number, application.access_code, applicant
+        assert session.get(Applicant, application.applicant_id) is not None
+        return number, application.access_code, request_for("hotel-open").applicant
 
 
 def get(url: str, **params: str) -> httpx.Response:

@@ -22,7 +22,7 @@ from workstation.catalog.schema import Matter
 from workstation.db import reading, writing
 from workstation.i18n import translate
 from workstation.identity import mask_id, mask_phone
-from workstation.services import audit, intake
+from workstation.services import applicants, audit, intake
 from workstation.settings import load_settings
 
 
@@ -147,7 +147,9 @@ async def test_the_clerk_accepts_a_hotel_once_and_hands_over_a_receipt(
         assert _events(sqlite_hall) == before + 1
 
         view = app.bench.case(tracking)
-        assert view.applicant.id_number == code and view.applicant.name == "XAHK"
+        assert view.applicant.id_masked == mask_id(code) and view.applicant.name == "XAHK"
+        key = applicants.data_key(sqlite_hall.clerk)
+        assert applicants.open_numbers(view.applicant, key).id_number == code
         assert sorted(t.department_code for t in view.tasks if t.state == "open") == [
             "fire",
             "health",
@@ -237,12 +239,14 @@ async def test_a_stored_applicant_is_found_and_filled_in_masked(
     app = _app(sqlite_hall, tmp_path / "receipts")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _login(app, pilot)
-        for text in ("xahk", stored.id_number[:8]):  # pinyin initials, then an ID prefix
+        for text in ("xahk", stored.id_number):  # pinyin initials, then the whole ID number
             await pilot.press(*text)
             await _settle(app, pilot)
             assert "1" in _note(screen, "found")
             await pilot.press("enter")
-            assert screen.stored is not None and screen.stored.id_number == stored.id_number
+            assert screen.stored is not None and screen.stored.id_masked == mask_id(
+                stored.id_number
+            )
             number = screen.query_one("#id-number", Input)
             assert number.value == mask_id(stored.id_number) and number.disabled
             assert screen.query_one("#phone", Input).value == mask_phone("029-88886666")
@@ -262,7 +266,7 @@ async def test_a_stored_applicant_is_found_and_filled_in_masked(
         assert (entries[0].actor, entries[0].action, entries[0].subject) == (
             "clerk",
             "reveal",
-            stored.id_number,
+            mask_id(stored.id_number),
         )
 
         # Collect once: the stored applicant goes into a second application untouched.
@@ -272,8 +276,8 @@ async def test_a_stored_applicant_is_found_and_filled_in_masked(
         await _settle(app, pilot)
         assert isinstance(app.screen, ReceiptScreen)
         view = app.bench.case(app.screen.issued.document.tracking_no)
-        assert view.applicant.id_number == stored.id_number
-        assert view.applicant.phone == "029-88886666"
+        numbers = applicants.open_numbers(view.applicant, applicants.data_key(sqlite_hall.clerk))
+        assert numbers == applicants.Numbers(stored.id_number, "029-88886666")
 
 
 async def test_departments_are_named_in_the_operators_language(

@@ -22,7 +22,7 @@ from workstation.app import build_app
 from workstation.db import reading, writing
 from workstation.errors import PermissionDenied
 from workstation.identity import mask_id
-from workstation.services import intake
+from workstation.services import applicants, audit, intake
 from workstation.settings import load_settings
 from workstation.workbench import Workbench
 
@@ -94,9 +94,23 @@ async def test_fire_officer_claims_and_approves_with_permit(sqlite_hall: Hall) -
         await settle(app, pilot)
         dialog = app.screen
         assert isinstance(dialog, DecisionDialog)
-        id_number = app.bench.case(number).applicant.id_number
+        person = app.bench.case(number).applicant
+        id_number = applicants.open_numbers(person, applicants.data_key(app.bench.me)).id_number
         assert mask_id(id_number) in text_of(dialog, "#decision-applicant")
         assert id_number not in text_of(dialog, "#decision-applicant")
+        await pilot.press("ctrl+r")  # the full number takes a reason, and is audited
+        await pilot.pause()
+        await pilot.press(*"核对许可申请人", "enter")
+        await settle(app, pilot)
+        assert app.screen is dialog and id_number in text_of(dialog, "#decision-applicant")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert id_number not in text_of(dialog, "#decision-applicant")
+        with reading(sqlite_hall.engine) as session:
+            looks = audit.entries(session, actor=sqlite_hall.auditor)
+        assert [(e.actor, e.action, e.subject) for e in looks[:1]] == [
+            ("o-fire", "reveal", mask_id(id_number))
+        ]
 
         await pilot.press("f6")
         await settle(app, pilot)

@@ -16,6 +16,8 @@ from models import Applicant, Application, ApplicationMaterial, Task
 from workstation.caseorder import UNFINISHED, Envelope, event_time
 from workstation.caseorder import application_of as _application
 from workstation.caseorder import task_of as _task
+from workstation.datakey import LEGACY
+from workstation.identity import mask_id, mask_phone
 from workstation.projector import handles, handles_opener
 
 
@@ -23,20 +25,43 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def applicant_ref(data: dict[str, Any]) -> str:
+    """The applicant's reference in an event body (old bodies carried the ID number itself)."""
+    return str(data["ref"] if "ref" in data else LEGACY + data["id_number"])
+
+
+def _numbers(data: dict[str, Any]) -> dict[str, str]:
+    if "ref" in data:
+        fields = ("id_sealed", "id_masked", "phone_ref", "phone_sealed", "phone_masked")
+        return {name: data[name] for name in fields}
+    # Signed before numbers were sealed: what the log holds in clear cannot be unsaid.
+    return {
+        "id_sealed": "",
+        "id_masked": mask_id(data["id_number"]),
+        "phone_ref": LEGACY + data["phone"] if data["phone"] else "",
+        "phone_sealed": "",
+        "phone_masked": mask_phone(data["phone"]),
+    }
+
+
 def _upsert_applicant(session: Session, data: dict[str, Any], at: datetime) -> None:
-    applicant = session.get(Applicant, data["id_number"])
+    ref = applicant_ref(data)
+    applicant = session.get(Applicant, ref)
     if applicant is None:
         applicant = Applicant(
-            id_number=data["id_number"],
+            ref=ref,
             kind=data["kind"],
             id_kind=data["id_kind"],
             name=data["name"],
             initials=data["initials"],
+            id_masked="",
+            id_sealed="",
             registered_at=at,
         )
     applicant.name, applicant.initials = data["name"], data["initials"]
-    applicant.phone, applicant.address = data["phone"], data["address"]
-    applicant.birth_date, applicant.gender = _date(data.get("birth_date")), data.get("gender")
+    applicant.address = data["address"]
+    for name, value in _numbers(data).items():
+        setattr(applicant, name, value)
     session.add(applicant)
     session.flush()
 
@@ -55,7 +80,7 @@ def _accepted_case(session: Session, env: Envelope, body: dict[str, Any], at: da
             origin=env["origin"],
             matter_code=body["matter"],
             matter_version=body["version"],
-            applicant_id=body["applicant"]["id_number"],
+            applicant_id=applicant_ref(body["applicant"]),
             status="in_progress",
             accepted_at=at,
             accepted_by=env["actor"],
@@ -109,7 +134,7 @@ def _refused_case(session: Session, env: Envelope, body: dict[str, Any], at: dat
             origin=env["origin"],
             matter_code=body["matter"],
             matter_version=body["version"],
-            applicant_id=body["applicant"]["id_number"],
+            applicant_id=applicant_ref(body["applicant"]),
             status="refused",
             accepted_at=at,
             accepted_by=env["actor"],

@@ -108,7 +108,7 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-PROJECTIONS_CHANGED = "0008"
+PROJECTIONS_CHANGED = "0011"
 """The newest migration that changed what the projections hold: older databases replay."""
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from models import Event, Office, Operator, Task
+from workstation import datakey
 from workstation.catalog import load_catalog
 from workstation.catalog.schema import Matter
 from workstation.crypto import Signer
@@ -27,7 +28,7 @@ from workstation.errors import Conflict, WorkstationError
 from workstation.identity import person_id_check_digit, uscc_check_char
 from workstation.services import cases, enrolment, intake, office, tasks
 from workstation.services.applicants import ApplicantInput
-from workstation.services.auth import Actor
+from workstation.services.auth import Actor, handles_personal_data
 
 PASSWORD = "demo1234"
 """Password of every demo operator (shown on the demo login screen, and only there)."""
@@ -404,7 +405,14 @@ def seed(
                 now=start,
                 signer=signer,
             )
-            actors[username] = Actor(username, name, role, OFFICE.code, tuple(departments), signer)
+            key = (
+                datakey.load_or_create(key_dir, OFFICE.code)
+                if handles_personal_data(role)
+                else None
+            )
+            actors[username] = Actor(
+                username, name, role, OFFICE.code, tuple(departments), signer, data_key=key
+            )
         simulator = _Simulator(session, random.Random(seed), actors, now)
         simulator.run(count, days)
         simulator.claim_some()

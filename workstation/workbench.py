@@ -20,7 +20,7 @@ from workstation.crypto import sha256_hex, verify_signature
 from workstation.db import reading, writing
 from workstation.errors import AccountLocked, AuthenticationFailed, PermissionDenied
 from workstation.services import applicants, audit, cases, intake, outbox, supervision, tasks
-from workstation.services.auth import Actor, login, require
+from workstation.services.auth import Actor, login
 from workstation.services.office import local_office, upstream_departments
 from workstation.settings import Settings
 
@@ -197,12 +197,11 @@ class Workbench:
                 reason=reason, now=self.now(),
             )  # fmt: skip
 
-    def reveal(self, id_number: str, reason: str) -> None:
-        """Record that the operator chose to see an applicant's personal data in full, and why
+    def reveal(self, ref: str, reason: str) -> applicants.Numbers:
+        """An applicant's ID and phone in full, for a reason written to the audit trail
         (no reason, no look)."""
-        require(self.me, "read_personal")
-        why = applicants.clean_text(reason, field="field.reason", max_length=200)
-        self._audit(self.me.username, "reveal", subject=id_number, detail=why)
+        with writing(self.engine) as session:
+            return applicants.reveal(session, actor=self.me, ref=ref, reason=reason, now=self.now())
 
     # ── department queue ─────────────────────────────────────────────────────────────────
     def queue(

@@ -15,14 +15,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, SelectionList, Static
 
+from screens.dialogs.reason import ReasonDialog
 from screens.keys import localise_bindings
 from workstation.errors import WorkstationError
-from workstation.identity import mask_id, mask_phone
 
 if TYPE_CHECKING:
     from models import Task
     from screens.app import WorkstationApp
     from workstation.catalog.schema import Matter
+    from workstation.services.applicants import Numbers
     from workstation.services.cases import CaseView
 
 LIGHT_STYLES = {
@@ -135,7 +136,8 @@ class DecisionDialog(ModalScreen[Outcome | None]):
         self.departments = departments
         """Department code → name in the operator's language."""
         self._explain = explain
-        self._revealed = False
+        self._numbers: Numbers | None = None
+        """The applicant's numbers in full, once revealed for a reason."""
         self._claimed_until = ""
         self._busy = False
         localise_bindings(self, self.workstation.language)
@@ -230,8 +232,9 @@ class DecisionDialog(ModalScreen[Outcome | None]):
 
     def _applicant_line(self) -> str:
         applicant = self.case.applicant
-        number = applicant.id_number if self._revealed else mask_id(applicant.id_number)
-        phone = applicant.phone if self._revealed else mask_phone(applicant.phone)
+        shown = self._numbers
+        number = shown.id_number if shown else applicant.id_masked
+        phone = shown.phone if shown else applicant.phone_masked
         return self.t(
             "ui.queue.decision.applicant", name=applicant.name, id=number, phone=phone or "—"
         )
@@ -406,11 +409,24 @@ class DecisionDialog(ModalScreen[Outcome | None]):
         self._start("supplement")
 
     def action_reveal(self) -> None:
-        """Show the applicant's ID number and phone in full (audited), or mask them again."""
-        self._revealed = not self._revealed
-        if self._revealed:
-            self.workstation.bench.reveal(self.case.applicant.id_number)
-        self.query_one("#decision-applicant", Static).update(self._applicant_line())
+        """Show the applicant's ID number and phone in full, for a reason (audited), or mask
+        them again."""
+        if self._numbers is not None:
+            self._numbers = None
+            self.query_one("#decision-applicant", Static).update(self._applicant_line())
+            return
+
+        def why(reason: str | None) -> None:
+            if not reason:
+                return
+            try:
+                self._numbers = self.workstation.bench.reveal(self.case.applicant.ref, reason)
+            except WorkstationError as error:
+                self._show_error("form", self._explain(error))
+                return
+            self.query_one("#decision-applicant", Static).update(self._applicant_line())
+
+        self.app.push_screen(ReasonDialog(self.t("ui.reveal_title")), why)
 
     def action_cancel(self) -> None:
         """Back to the queue (reporting a claim made here, so the queue shows it)."""

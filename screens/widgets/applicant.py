@@ -20,13 +20,11 @@ from workstation.errors import InvalidInput
 from workstation.identity import (
     ORG_AUTHORITIES,
     ORG_KINDS,
-    mask_id,
-    mask_phone,
     normalise_phone,
     parse_org_code,
     parse_person_id,
 )
-from workstation.services.applicants import ApplicantInput
+from workstation.services.applicants import ApplicantInput, Numbers
 
 APPLICANT_FIELDS = ("id-number", "name", "phone", "address")
 """Inputs about the applicant, in the order Enter walks through them."""
@@ -134,8 +132,7 @@ class ApplicantPanel(Vertical):
             options = self.query_one("#found", OptionList)
             options.clear_options()
             options.add_options(
-                Option(Text(f"{a.name}  {mask_id(a.id_number)}  {mask_phone(a.phone)}"))
-                for a in found
+                Option(Text(f"{a.name}  {a.id_masked}  {a.phone_masked}")) for a in found
             )
             options.display = bool(found)
             if found:
@@ -168,8 +165,8 @@ class ApplicantPanel(Vertical):
         """Fill the fields with a stored applicant; ID and phone stay masked until revealed."""
         self.stored, self.revealed = applicant, False
         for name, value in (
-            ("id-number", mask_id(applicant.id_number)),
-            ("phone", mask_phone(applicant.phone)),
+            ("id-number", applicant.id_masked),
+            ("phone", applicant.phone_masked),
         ):
             field = self.field(name)
             field.value, field.disabled = value, True
@@ -180,12 +177,12 @@ class ApplicantPanel(Vertical):
         self.note("id-number", self.t("ui.intake.stored"), error=False)
         self.post_message(self.Picked(applicant))
 
-    def reveal(self) -> None:
-        """Show the stored applicant's full ID and phone (the screen audits the look)."""
+    def reveal(self, numbers: Numbers) -> None:
+        """Show the stored applicant's full ID and phone (revealed and audited by the screen)."""
         if self.stored is not None:
             self.revealed = True
-            self.field("id-number").value = self.stored.id_number
-            self.field("phone").value = self.stored.phone
+            self.field("id-number").value = numbers.id_number
+            self.field("phone").value = numbers.phone
 
     def clear(self) -> None:
         """Blank fields for the next applicant."""
@@ -204,12 +201,11 @@ class ApplicantPanel(Vertical):
         return "person" if re.fullmatch(r"\d{15}|\d{17}[\dX]", number) else "organisation"
 
     def values(self) -> ApplicantInput:
-        """The applicant as the services take it (a stored one unmasked)."""
-        if self.stored is not None:
-            id_number, phone = self.stored.id_number, self.stored.phone
-        else:
-            id_number, phone = self.field("id-number").value, self.field("phone").value
+        """The applicant as the services take it (a stored one by its reference)."""
         name, address = self.field("name").value, self.field("address").value
+        if self.stored is not None:
+            return ApplicantInput(self.kind(), "", name, "", address, ref=self.stored.ref)
+        id_number, phone = self.field("id-number").value, self.field("phone").value
         return ApplicantInput(self.kind(), id_number, name, phone, address)
 
     @on(Input.Changed, "#id-number")

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from workstation.cli.context import guarded
-from workstation.identity import mask_id
 from workstation.services import audit, cases, intake, status, supervision
 
 
@@ -26,7 +25,7 @@ def show(tracking_no: Annotated[str, typer.Argument(help="Tracking number.")]) -
             matter=spec.name.get(lang),
             status=f"status.{app.status}",
             applicant=view.applicant.name,
-            id=mask_id(view.applicant.id_number),
+            id=view.applicant.id_masked,
             due=app.due_date or "-",
         )
         for task in view.tasks:

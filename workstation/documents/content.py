@@ -19,7 +19,6 @@ from workstation.catalog.schema import Matter
 from workstation.errors import Conflict, InvalidInput, NotFound
 from workstation.eventlog import decode
 from workstation.i18n import translate
-from workstation.identity import mask_id
 from workstation.services.cases import get_application
 from workstation.services.intake import matter as published_matter
 from workstation.services.office import local_office
@@ -76,7 +75,7 @@ class _Case:
 
     def head(self, kind: str, *extra: tuple[str, str]) -> tuple[str, tuple[tuple[str, str], ...]]:
         """The document's title and the fields every document starts with."""
-        applicant = self.aside(self.applicant.name, mask_id(self.applicant.id_number))
+        applicant = self.aside(self.applicant.name, self.applicant.id_masked)
         fields = (
             (self.t("tracking"), self.application.tracking_no),
             (self.t("matter"), self.matter.name.get(self.language)),

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from models import Applicant
-from workstation.errors import InvalidInput
-from workstation.identity import normalise_phone, parse_org_code, parse_person_id
+from workstation.datakey import LEGACY, DataKey
+from workstation.errors import InvalidInput, NotFound, PermissionDenied
+from workstation.identity import (
+    mask_id,
+    mask_phone,
+    normalise_phone,
+    parse_org_code,
+    parse_person_id,
+)
 from workstation.pinyin import initials
+from workstation.services import audit
 from workstation.services.auth import Actor, require
 
 
@@ -28,6 +37,16 @@ class ApplicantInput:
     name: str
     phone: str = ""
     address: str = ""
+    ref: str = ""
+    """A stored applicant picked from a search: its numbers are taken from the store."""
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """An applicant's ID and phone numbers in clear, for a reveal or a new application."""
+
+    id_number: str
+    phone: str
 
 
 def clean_text(
@@ -44,61 +63,94 @@ def clean_text(
     return value
 
 
-def validate(data: ApplicantInput, *, today: date) -> dict[str, Any]:
-    """The applicant as an event body part: ID checked, birth date and gender derived."""
+def validate(
+    session: Session, data: ApplicantInput, *, key: DataKey, today: date
+) -> dict[str, Any]:
+    """The applicant as an event body part: ID checked, numbers sealed and referenced."""
     name = clean_text(data.name, field="field.name", max_length=100)
-    phone = normalise_phone(data.phone) if data.phone.strip() else ""
     address = clean_text(data.address, field="field.address", max_length=200, required=False)
-    if data.kind == "person":
-        person = parse_person_id(data.id_number, today=today)
-        number, id_kind = person.number, person.kind
-        birth: str | None = person.birth_date.isoformat()
-        gender: str | None = person.gender
-    elif data.kind == "organisation":
-        org = parse_org_code(data.id_number)
-        number, id_kind, birth, gender = org.code, org.kind, None, None
+    if data.ref:
+        stored = session.get(Applicant, data.ref)
+        if stored is None:
+            raise NotFound("error.applicant.not_found", ref=data.ref[-8:])
+        numbers = open_numbers(stored, key)
+        number, phone, kind, id_kind = numbers.id_number, numbers.phone, stored.kind, stored.id_kind
     else:
-        raise InvalidInput("error.applicant.kind", value=data.kind)
+        phone = normalise_phone(data.phone) if data.phone.strip() else ""
+        number, id_kind = _checked_number(data.kind, data.id_number, today)
+        kind = data.kind
     return {
-        "id_number": number,
-        "kind": data.kind,
+        "ref": key.reference(number, kind="id"),
+        "id_sealed": key.seal(number, kind="id"),
+        "id_masked": mask_id(number),
+        "kind": kind,
         "id_kind": id_kind,
         "name": name,
         "initials": initials(name),
-        "phone": phone,
+        "phone_ref": key.reference(phone, kind="phone"),
+        "phone_sealed": key.seal(phone, kind="phone"),
+        "phone_masked": mask_phone(phone),
         "address": address,
-        "birth_date": birth,
-        "gender": gender,
     }
 
 
-def as_input(applicant: Applicant) -> ApplicantInput:
-    """A stored applicant as input for a new application (collect once)."""
-    return ApplicantInput(
-        applicant.kind, applicant.id_number, applicant.name, applicant.phone, applicant.address
+def _checked_number(kind: str, number: str, today: date) -> tuple[str, str]:
+    if kind == "person":
+        person = parse_person_id(number, today=today)
+        return person.number, person.kind
+    if kind == "organisation":
+        org = parse_org_code(number)
+        return org.code, org.kind
+    raise InvalidInput("error.applicant.kind", value=kind)
+
+
+def open_numbers(applicant: Applicant, key: DataKey) -> Numbers:
+    """The applicant's numbers in clear (rows projected from events older than the seals
+    carry them in their references)."""
+    if applicant.ref.startswith(LEGACY):
+        return Numbers(applicant.ref.removeprefix(LEGACY), applicant.phone_ref.removeprefix(LEGACY))
+    return Numbers(
+        key.open(applicant.id_sealed, kind="id"), key.open(applicant.phone_sealed, kind="phone")
     )
+
+
+def data_key(actor: Actor) -> DataKey:
+    """The data key the operator unlocked at login; refused if there is none."""
+    if actor.data_key is None:
+        raise PermissionDenied("error.datakey.missing")
+    return actor.data_key
 
 
 def get(session: Session, *, actor: Actor, id_number: str) -> Applicant | None:
     """The stored applicant with exactly this ID number or credit code."""
     require(actor, "read_personal")
-    return session.get(Applicant, re.sub(r"\s", "", id_number).upper())
+    number = re.sub(r"\s", "", id_number).upper()
+    return session.get(Applicant, data_key(actor).reference(number, kind="id")) or session.get(
+        Applicant, LEGACY + number
+    )
 
 
 def find(session: Session, *, actor: Actor, text: str, limit: int = 20) -> list[Applicant]:
-    """Applicants whose ID number, phone, name or pinyin initials start with ``text``."""
+    """Applicants whose name or pinyin initials start with ``text``, or whose ID or phone
+    number is exactly ``text`` (numbers are stored only as keyed hashes)."""
     require(actor, "read_personal")
+    key = data_key(actor)
     # LIKE wildcards typed by the operator are text, never a way to list everyone.
     text = text.strip().replace("%", "").replace("_", "")
     if not text:
         return []
     like = text + "%"
+    number = re.sub(r"[\s-]", "", text)
+    refs = [key.reference(number.upper(), kind="id"), LEGACY + number.upper()]
+    phones = [key.reference(number, kind="phone")]
+    with suppress(InvalidInput):
+        phones.append(key.reference(normalise_phone(text), kind="phone"))
     query = (
         select(Applicant)
         .where(
             or_(
-                col(Applicant.id_number).like(like.upper()),
-                col(Applicant.phone).like(like),
+                col(Applicant.ref).in_(refs),
+                col(Applicant.phone_ref).in_(phones),
                 col(Applicant.name).like(like),
                 col(Applicant.initials).like(like.lower()),
             )
@@ -107,3 +159,18 @@ def find(session: Session, *, actor: Actor, text: str, limit: int = 20) -> list[
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def reveal(session: Session, *, actor: Actor, ref: str, reason: str, now: datetime) -> Numbers:
+    """An applicant's numbers in full, for an operator who gave a reason; the look is audited."""
+    require(actor, "read_personal")
+    why = clean_text(reason, field="field.reason", max_length=200)
+    applicant = session.get(Applicant, ref)
+    if applicant is None:
+        raise NotFound("error.applicant.not_found", ref=ref[-8:])
+    numbers = open_numbers(applicant, data_key(actor))
+    audit.record(
+        session, actor=actor.username, action="reveal", subject=applicant.id_masked, detail=why,
+        now=now,
+    )  # fmt: skip
+    return numbers

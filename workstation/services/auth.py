@@ -11,8 +11,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import AuditEntry, Office, Operator
-from workstation import eventlog, keystore
+from workstation import datakey, eventlog, keystore
 from workstation.crypto import Signer, check_password, open_private_key
+from workstation.datakey import DataKey
 from workstation.errors import AccountLocked, AuthenticationFailed, PermissionDenied
 
 ROLES = ("clerk", "officer", "supervisor", "admin", "auditor")
@@ -84,6 +85,8 @@ class Actor:
     office_code: str
     departments: tuple[str, ...]
     signer: Signer = field(repr=False)
+    data_key: DataKey | None = field(default=None, repr=False)
+    """The office's data key, unlocked only for roles that handle personal numbers."""
 
     def may(self, right: str) -> bool:
         """True when the operator's role grants ``right``."""
@@ -187,4 +190,12 @@ def login(
         office_code=operator.office_code,
         departments=tuple(operator.departments),
         signer=signer,
+        data_key=datakey.load_or_create(key_dir, operator.office_code)
+        if handles_personal_data(operator.role)
+        else None,
     )
+
+
+def handles_personal_data(role: str) -> bool:
+    """Whether ``role`` stores or reads ID and phone numbers (and so unlocks the data key)."""
+    return bool(RIGHTS.get(role, frozenset()) & {"read_personal", "accept", "refuse"})

@@ -170,10 +170,12 @@ def _check_materials(matter: Matter, request: IntakeRequest, today: date) -> Non
             raise InvalidInput("error.material.missing", material=material.name.model_dump())
 
 
-def _checked_applicant(matter: Matter, data: ApplicantInput, today: date) -> dict[str, Any]:
+def _checked_applicant(
+    session: Session, actor: Actor, matter: Matter, data: ApplicantInput, today: date
+) -> dict[str, Any]:
     if data.kind != matter.applicant_kind:
         raise InvalidInput("error.applicant.wrong_kind", expected=f"kind.{matter.applicant_kind}")
-    return applicants.validate(data, today=today)
+    return applicants.validate(session, data, key=applicants.data_key(actor), today=today)
 
 
 def preview(session: Session, *, actor: Actor, request: IntakeRequest, now: datetime) -> FanOut:
@@ -189,7 +191,7 @@ def accept(
     require(actor, "accept")
     spec = matter(session, request.matter_code)
     today = now.date()
-    applicant = _checked_applicant(spec, request.applicant, today)
+    applicant = _checked_applicant(session, actor, spec, request.applicant, today)
     _check_materials(spec, request, today)
     form = _check_form(spec, request.form)
     fan_out = plan(spec, work_calendar(session), today)
@@ -235,7 +237,7 @@ def refuse(
     """不予受理: record the refusal with its reason; returns the tracking number issued."""
     require(actor, "refuse")
     spec = matter(session, matter_code)
-    data = _checked_applicant(spec, applicant, now.date())
+    data = _checked_applicant(session, actor, spec, applicant, now.date())
     reason = clean_text(reason, field="field.reason", max_length=500)
     tracking_no = tracking.make(
         actor.office_code, now.date(), eventlog.next_seq(session, actor.office_code)
