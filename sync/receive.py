@@ -19,14 +19,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from models import ChainHead, Event, HeldEvent, Office, Operator, SyncCursor, SyncFork, Task
+from models import (
+    Application,
+    ChainHead,
+    Event,
+    HeldEvent,
+    Office,
+    Operator,
+    SyncCursor,
+    SyncFork,
+    Task,
+)
 from sync.wire import Batch, Receipt, WireEvent
 from workstation import projector
 from workstation.crypto import ALG_ED25519, Signer, canonical, key_id, sha256_hex, verify_signature
 from workstation.errors import SyncRefused
 from workstation.eventlog import GENESIS_PREV, decode
 from workstation.projector import subject_of
-from workstation.services.auth import may_sign
+from workstation.services.auth import may_act_on, may_sign
 from workstation.services.office import local_office
 
 MAX_RELAY_DEPTH = 6
@@ -204,9 +214,35 @@ def check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, in
                 "error.sync.not_allowed", index=index, actor=actor, role=f"role.{operator.role}",
                 type=envelope["type"],
             )  # fmt: skip
+        if not _may_touch_case(session, envelope):
+            raise SyncRefused(
+                "error.sync.not_allowed", index=index, actor=actor, role=f"role.{operator.role}",
+                type=envelope["type"],
+            )  # fmt: skip
         public = bytes.fromhex(operator.public_key)
     if not verify_signature(public, wire.signature, wire.payload):
         raise SyncRefused("error.sync.signature", index=index, origin=origin, seq=envelope["seq"])
+
+
+def _may_touch_case(session: Session, envelope: dict[str, Any]) -> bool:
+    """Whether an event made here or below may be about its case: the window's work only at the
+    office that accepted the case, the rest there or above it; never a sibling's or a parent's
+    case. Events from above were checked by the upstream that relays them."""
+    subject = subject_of(envelope)
+    if subject is None or envelope["type"] in projector.OPENERS:
+        return True
+    application = session.get(Application, subject)
+    here = local_office(session).code
+    if application is None or not _below(session, envelope["origin"], here):
+        return True  # an unknown case is refused by the projector; one above is not ours to judge
+    above: list[str] = []
+    code = session.get(Office, application.origin)
+    for _ in range(MAX_RELAY_DEPTH):
+        if code is None or not code.parent_code:
+            break
+        above.append(code.parent_code)
+        code = session.get(Office, code.parent_code)
+    return may_act_on(envelope["type"], envelope["origin"], application.origin, tuple(above))
 
 
 def _department(session: Session, envelope: dict[str, Any]) -> str | None:

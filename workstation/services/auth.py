@@ -60,6 +60,19 @@ with a clerk's key is refused upstream)."""
 DEPARTMENT_TYPES = frozenset({"task.claimed", "task.approved", "task.rejected",
                               "task.supplement_requested", "task.released"})  # fmt: skip
 """Events on a task, which only an officer of the task's department signs."""
+OWN_CASE_TYPES = frozenset({"supplement.received", "material.received", "application.withdrawn",
+                            "application.delivered", "application.rated"})  # fmt: skip
+"""The window's work on a case, which only the office that accepted the case signs."""
+READ_RIGHTS: dict[str, str] = {
+    "case": "read_cases",
+    "document": "read_cases",
+    "applicant": "read_personal",
+    "reveal": "read_personal",
+    "dashboard": "supervise",
+    "overdue": "supervise",
+    "audit": "audit",
+}
+"""The right each kind of reading needs (a department's queue: see ``may_read_queue``)."""
 
 
 def may_sign(role: str, departments: tuple[str, ...], kind: str, department: str | None) -> bool:
@@ -73,6 +86,22 @@ def may_sign(role: str, departments: tuple[str, ...], kind: str, department: str
     if right is None or right not in rights:
         return False
     return kind not in DEPARTMENT_TYPES or department in departments
+
+
+def may_act_on(kind: str, office: str, case_office: str, above_case: tuple[str, ...]) -> bool:
+    """Whether an office may sign an event ``kind`` about (or read) a case accepted at
+    ``case_office``, whose offices above are ``above_case``: the window's work only there,
+    anything else there or above it (a county decides its bureau's task of a township case);
+    never at a sibling office, never below."""
+    if kind in OWN_CASE_TYPES:
+        return office == case_office
+    return office == case_office or office in above_case
+
+
+def may_read_queue(role: str, departments: tuple[str, ...], department: str) -> bool:
+    """Whether an operator may read the queue of ``department``: its officers, supervisors."""
+    rights = RIGHTS.get(role, frozenset())
+    return "supervise" in rights or ("decide" in rights and department in departments)
 
 
 @dataclass(frozen=True)
@@ -116,6 +145,33 @@ def require(actor: Actor, right: str, *, department: str | None = None) -> None:
         )
     if department is not None and department not in actor.departments:
         raise PermissionDenied("error.permission.department", department=department)
+
+
+def require_case_office(actor: Actor, kind: str, case_office: str) -> None:
+    """Raise PermissionDenied unless the actor's office may sign ``kind`` on a case accepted at
+    ``case_office`` (an office holds only the cases at or below it, so only the window's work
+    is left to check: a county's clerk does not deliver a township's case)."""
+    if kind not in OWN_CASE_TYPES or case_office == actor.office_code:
+        return
+    raise PermissionDenied(
+        "error.permission.role",
+        role=f"role.{actor.role}",
+        action={
+            "zh": f"办理 {case_office} 受理的办件（只有受理窗口办理）",
+            "en": f"handle a case accepted at office {case_office} (only its own window does)",
+        },
+    )
+
+
+def require_queue(actor: Actor, department: str) -> None:
+    """Raise PermissionDenied unless the actor may read the queue of ``department``."""
+    if may_read_queue(actor.role, actor.departments, department):
+        return
+    if actor.may("decide"):
+        raise PermissionDenied("error.permission.department", department=department)
+    raise PermissionDenied(
+        "error.permission.role", role=f"role.{actor.role}", action="right.supervise"
+    )
 
 
 LOCK_AFTER = 5

@@ -12,7 +12,7 @@ from models import Applicant, Application, ApplicationMaterial, Event, Task
 from workstation import tracking
 from workstation.errors import Conflict, InvalidInput, NotFound
 from workstation.services.applicants import clean_text
-from workstation.services.auth import Actor, record, require
+from workstation.services.auth import Actor, record, require, require_case_office
 from workstation.services.intake import matter
 from workstation.services.office import work_calendar
 from workstation.services.tasks import OPEN_STATES, get_task
@@ -82,6 +82,7 @@ def record_supplement(session: Session, *, actor: Actor, task_id: str, now: date
         raise Conflict("error.task.not_waiting_supplement")
     application = session.get(Application, task.tracking_no)
     assert application is not None and task.due_date is not None
+    require_case_office(actor, "supplement.received", application.origin)
     calendar, today = work_calendar(session), now.date()
     paused = calendar.workdays_between(task.paused_since, today)
     task_due = calendar.add_workdays(task.due_date, paused).date
@@ -108,6 +109,7 @@ def record_material(
     """A 容缺 material promised at intake has arrived."""
     require(actor, "handle_case")
     application = get_application(session, tracking_no)
+    require_case_office(actor, "material.received", application.origin)
     # Owed materials still count until delivery; a closed case takes nothing more.
     _ensure_status(application, "in_progress", "completed")
     row = session.get(ApplicationMaterial, (application.tracking_no, material))
@@ -128,6 +130,7 @@ def withdraw(
     """撤回: the applicant withdraws; every unfinished task closes."""
     require(actor, "handle_case")
     application = get_application(session, tracking_no)
+    require_case_office(actor, "application.withdrawn", application.origin)
     _ensure_status(application, "in_progress")
     reason = clean_text(reason, field="field.reason", max_length=500)
     closes = sorted(
@@ -150,6 +153,7 @@ def deliver(session: Session, *, actor: Actor, tracking_no: str, now: datetime) 
     """出件: hand the result over; refused while any 容缺 or 补正 material is still owed."""
     require(actor, "handle_case")
     application = get_application(session, tracking_no)
+    require_case_office(actor, "application.delivered", application.origin)
     _ensure_status(application, "completed")
     owed = owed_materials(session, application.tracking_no)
     if owed:
@@ -174,6 +178,7 @@ def rate(
     """好差评: the applicant's 1–5 rating, once, after delivery."""
     require(actor, "handle_case")
     application = get_application(session, tracking_no)
+    require_case_office(actor, "application.rated", application.origin)
     _ensure_status(application, "delivered")
     if application.rating is not None:
         raise Conflict("error.rating.done")

@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 
 from models import Application, Department, Task
 from workstation.errors import InvalidInput
-from workstation.services.auth import Actor, require
+from workstation.services.auth import Actor, require, require_queue
 from workstation.services.office import work_calendar
 from workstation.workdays import WorkCalendar
 
@@ -54,10 +54,7 @@ class QueuePage:
 
 def _queue_filter(actor: Actor, department: str, now: datetime, view: str, search: str) -> Any:
     """The WHERE clause of one queue view, after checking the operator may look at it."""
-    if actor.role == "officer":
-        require(actor, "decide", department=department)
-    else:
-        require(actor, "supervise")
+    require_queue(actor, department)
     if view not in QUEUE_FILTERS:
         raise InvalidInput("error.queue.filter", value=view, choices=", ".join(QUEUE_FILTERS))
     conditions = [col(Task.department_code) == department, col(Task.state).in_(ACTIVE)]
