@@ -88,9 +88,9 @@ def parse(raw: str) -> tuple[str, Callable[..., Done], dict[str, Any]]:
     if not isinstance(line, dict):
         raise InvalidInput("error.batch.json")
     name = line.get("do")
-    action = ACTIONS.get(name) if isinstance(name, str) else None
-    if action is None:
+    if not isinstance(name, str) or name not in ACTIONS:
         raise InvalidInput("error.batch.action", action=str(name), known=", ".join(ACTIONS))
+    action = ACTIONS[name]
     parameters = dict(inspect.signature(action).parameters)
     del parameters["ctx"]
     hints = get_type_hints(action)
