@@ -4,17 +4,20 @@ batch carried on past them, and bad lines refused without changing anything."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from models import Application, Event
 from tests.batchrun import accept_line, env_for, results
 from tests.conftest import Hall
+from workstation import db
 from workstation.cli import app
 from workstation.db import reading
+from workstation.errors import Conflict
 from workstation.i18n import translate
 
 
@@ -89,3 +92,24 @@ def test_a_refusal_does_not_stop_the_batch(sqlite_hall: Hall, tmp_path: Path) ->
     assert said[0]["error"].startswith("error.permission")
     assert said[2]["subject"] == number and number in said[2]["message"]
     assert counts(sqlite_hall)[0] == 2
+
+
+def test_a_write_kept_waiting_too_long_says_so_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)
+    path = tmp_path / "busy.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another terminal in the middle of a long write
+    try:
+        with pytest.raises(Conflict) as caught, db.writing(engine) as session:
+            session.execute(text("SELECT 1"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        engine.dispose()
+    assert caught.value.key == "error.busy"
+    for language in ("zh_CN", "en"):
+        assert "locked" not in caught.value.message(language)
