@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 import models
-from workstation.errors import StorageFull
+from workstation.errors import Conflict, StorageFull
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -85,7 +85,20 @@ def writing(engine: Engine) -> Iterator[Session]:
         if _disk_full(error):
             # The transaction was rolled back whole: say so in words, not as a traceback.
             raise StorageFull() from None
+        if _busy(error):
+            # Another terminal held the write lock for the whole busy timeout (it waits, it
+            # does not fail at once); nothing was saved. Say so in words, never as SQLite's
+            # "database is locked".
+            raise Conflict("error.busy", seconds=BUSY_TIMEOUT_MS // 1000) from None
         raise
+
+
+def _busy(error: OperationalError) -> bool:
+    """SQLite's SQLITE_BUSY or SQLITE_LOCKED, after the busy timeout ran out."""
+    original = error.orig
+    if getattr(original, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return True
+    return "database is locked" in str(original)
 
 
 def _disk_full(error: OperationalError) -> bool:

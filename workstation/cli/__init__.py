@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from workstation.cli import context, docs, integrity, offices, setup, syncing, views, work
+from workstation.cli import batch, context, docs, integrity, offices, setup, syncing, views, work
 from workstation.services.office import local_office
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
 setup.register(app)
 integrity.register(app)
 work.register(app)
+batch.register(app)
 views.register(app)
 offices.register(app)
 syncing.register(app)

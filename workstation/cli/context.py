@@ -90,12 +90,14 @@ class Context:
 
     def fail(self, error: WorkstationError) -> NoReturn:
         """Print ``error`` in the operator's language, audit refusals, stop with exit code 1."""
-        if isinstance(error, PermissionDenied | AuthenticationFailed):
-            self._audit_refusal(error)
+        self.audit_refusal(error)
         typer.echo(self.text("cli.error", message=error.message(self.settings.language)), err=True)
         raise typer.Exit(1)
 
-    def _audit_refusal(self, error: WorkstationError) -> None:
+    def audit_refusal(self, error: WorkstationError) -> None:
+        """Put a refused permission or a failed login on the audit trail (others are not)."""
+        if not isinstance(error, PermissionDenied | AuthenticationFailed):
+            return
         who = self._actor.username if self._actor else os.environ.get("ONEWINDOW_OPERATOR", "?")
         if isinstance(error, AccountLocked):
             return  # a try while locked is not one more wrong password
