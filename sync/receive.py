@@ -104,7 +104,14 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
         _check_link(session, envelope, index)
         check_signer(session, envelope, wire, index)
         session.add(event_row(envelope, wire, digest))
-        projector.apply(session, envelope, digest)
+        try:
+            projector.apply(session, envelope, digest)
+        except (ValueError, KeyError, TypeError):
+            # Well signed, but about something this office does not hold (an office, an
+            # application, a material it never saw): refused whole, nothing half applied.
+            raise SyncRefused(
+                "error.sync.cannot_apply", index=index, origin=origin, seq=seq
+            ) from None
         session.flush()
         stored += 1
         held += session.get(HeldEvent, (origin, seq)) is not None

@@ -97,7 +97,7 @@ def test_a_revoked_key_counts_before_its_revocation_and_is_held_after(
     for where in (township.engine, engine):
         assert status(where, before) == status(where, other) == "in_progress"
         with reading(where) as session:
-            pending = held.held_events(session)
+            pending = held.held_events(session, actor=township.supervisor)
             assert [(h.type, h.actor, h.subject) for h in pending] == [
                 ("application.withdrawn", "clerk", before),
                 ("application.withdrawn", "clerk", other),
@@ -122,7 +122,7 @@ def test_a_revoked_key_counts_before_its_revocation_and_is_held_after(
         )  # fmt: skip
     assert (status(engine, before), status(engine, other)) == ("withdrawn", "in_progress")
     with reading(engine) as session:
-        assert held.held_events(session) == []
+        assert held.held_events(session, actor=township.supervisor) == []
         decided = session.scalars(select(HeldEvent).order_by(col(HeldEvent.seq))).all()
         assert [(h.resolution, h.resolved_by) for h in decided] == [
             ("admitted", "c-super"),
@@ -143,7 +143,7 @@ def test_what_a_review_refuses(hall: Hall) -> None:
     assert own.value.key == "error.operator.revoke_self"
     withdrawal_signed_by_the_revoked_clerk(hall, number)
     with reading(hall.engine) as session:
-        (row,) = held.held_events(session)
+        (row,) = held.held_events(session, actor=hall.supervisor)
     cases = [
         (hall.clerk, row.origin, row.seq, PermissionDenied, "error.permission.role"),
         (hall.supervisor, row.origin, row.seq + 99, NotFound, "error.held.unknown"),

@@ -121,9 +121,9 @@ held_app = typer.Typer(
 @held_app.command("list")
 def held_list() -> None:
     """The held events nobody has decided on yet."""
-    with guarded() as ctx:
+    with guarded(login=True) as ctx:
         with ctx.read() as session:
-            rows = held.held_events(session)
+            rows = held.held_events(session, actor=ctx.actor)
         if not rows:
             ctx.say("cli.held_none")
         for row in rows:

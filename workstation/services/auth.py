@@ -153,14 +153,7 @@ def require_case_office(actor: Actor, kind: str, case_office: str) -> None:
     is left to check: a county's clerk does not deliver a township's case)."""
     if kind not in OWN_CASE_TYPES or case_office == actor.office_code:
         return
-    raise PermissionDenied(
-        "error.permission.role",
-        role=f"role.{actor.role}",
-        action={
-            "zh": f"办理 {case_office} 受理的办件（只有受理窗口办理）",
-            "en": f"handle a case accepted at office {case_office} (only its own window does)",
-        },
-    )
+    raise PermissionDenied("error.permission.office", office=case_office)
 
 
 def require_queue(actor: Actor, department: str) -> None:

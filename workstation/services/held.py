@@ -18,8 +18,9 @@ from workstation.services.applicants import clean_text
 from workstation.services.auth import Actor, record, require
 
 
-def held_events(session: Session, *, pending_only: bool = True) -> list[HeldEvent]:
+def held_events(session: Session, *, actor: Actor, pending_only: bool = True) -> list[HeldEvent]:
     """Events held because their key had been revoked, oldest office and sequence first."""
+    require(actor, "supervise")
     query = select(HeldEvent).order_by(col(HeldEvent.origin), col(HeldEvent.seq))
     if pending_only:
         query = query.where(col(HeldEvent.resolution) == "")
