@@ -17,8 +17,8 @@ from workstation.errors import WorkstationError
 
 LANGUAGES = ("zh_CN", "en")
 
-POSITION_MAX = 2**63 - 1
-"""The largest ``after`` a pull may name: a position is a 64-bit row number in both databases."""
+POSITION_MAX = 2**31 - 1
+"""The largest ``after`` a pull may name: a position is an event row id (PostgreSQL integer)."""
 
 REFUSAL: dict[str, Any] = {
     "type": "object",
