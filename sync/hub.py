@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -94,6 +95,10 @@ def create_app(
             return refusal(fork, 409)
         except SyncRefused as refused:
             return refusal(refused, 403 if refused.key in FORBIDDEN else 422)
+        except (DataError, OverflowError):
+            # A value the database cannot hold (a number past its integer, a NUL in a PostgreSQL
+            # text) that no check before it caught: bad input all the same, refused whole.
+            return refusal(SyncRefused("error.sync.malformed", where="value"), 422)
         except WorkstationError as error:
             return refusal(error, 503)
         return JSONResponse(

@@ -60,7 +60,7 @@ from workstation.services import intake
 from workstation.settings import load_settings
 from workstation.verify import verify_log
 
-EXAMPLES = int(os.environ.get("ONEWINDOW_SCHEMA_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("ONEWINDOW_SCHEMA_EXAMPLES", "12"))
 """Examples per operation and mode: a fast sample by default."""
 TRACK = "/track/{tracking_no}"
 HEADER = "header"
@@ -171,10 +171,14 @@ def wire_bodies(draw: st.DrawFn, county: County) -> bytes:
     """A push body in the wire format: the real log, or pieces of it bent, signed or not."""
     sender = county.township.admin.office_code
     events = list(county.events)
+    # A real envelope with one field changed: well-formed enough to reach the database.
+    real = json.loads(draw(st.sampled_from(events)).payload)
+    changed = draw(st.sampled_from(sorted(real)))
+    bent_envelopes = json_values().map(lambda value: canonical(real | {changed: value}))
     pieces = draw(st.lists(st.sampled_from(events), max_size=6)) if draw(st.booleans()) else events
     if draw(st.booleans()):
         index = draw(st.integers(0, max(len(pieces) - 1, 0)))
-        payload = draw(st.binary(max_size=64) | json_values().map(canonical))
+        payload = draw(st.binary(max_size=64) | json_values().map(canonical) | bent_envelopes)
         pieces = [
             *pieces[:index],
             WireEvent(payload, draw(st.binary(max_size=64))),
