@@ -23,10 +23,14 @@ POSITION_MAX = 2**31 - 1
 REFUSAL: dict[str, Any] = {
     "type": "object",
     "description": "Why the request was refused, for the asking operator in both languages.",
-    "required": ["error", "params", "message"],
+    "required": ["error", "message"],
     "properties": {
         "error": {"type": "string", "minLength": 1, "description": "The message key."},
-        "params": {"type": "object", "additionalProperties": {"type": "string"}},
+        "params": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "What the message names (the sync refusals; the public's have none).",
+        },
         "message": {
             "type": "object",
             "required": ["zh_CN", "en"],

@@ -16,9 +16,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from sync.hubdoc import refusal, refused
+from sync.hubdoc import refused
 from workstation.db import writing
-from workstation.errors import NotFound
 from workstation.i18n import translate
 from workstation.services.status import PublicStatus, TooManyTries, look_up
 
@@ -125,7 +124,10 @@ def add_routes(app: FastAPI, engine: Engine, now: Callable[[], datetime]) -> Non
             with writing(engine) as session:
                 found = look_up(session, tracking_no, code, now=moment)
         except TooManyTries as wait:
-            return refusal(wait, 429, {"Retry-After": str(wait.seconds)})
+            # The public's refusals carry no params: the message says all there is to say.
+            body = {"error": wait.key, "message": _both(wait.key, **wait.params)}
+            return JSONResponse(body, 429, headers={"Retry-After": str(wait.seconds)})
         if found is None:
-            return refusal(NotFound("error.track.unknown"), 404)
+            key = "error.track.unknown"
+            return JSONResponse({"error": key, "message": _both(key)}, 404)
         return JSONResponse(as_json(found))
