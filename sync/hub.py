@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sync import public, signing
+from sync import hubdoc, public, signing
 from sync.downstream import next_pull
+from sync.hubdoc import refusal
 from sync.receive import ForkRefused, accept, record_fork
 from sync.wire import Batch
 from workstation import officekey
@@ -55,6 +58,8 @@ def create_app(
     )
 
     public.add_routes(app, engine, now)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -65,12 +70,8 @@ def create_app(
 
     @app.post(
         signing.PUSH,
-        responses={
-            200: {"description": "Stored; the body is the receipt signed by this office."},
-            403: {"description": "The request is not from an enrolled office, or is replayed."},
-            409: {"description": "The batch rewrites history held here (a fork)."},
-            422: {"description": "The batch failed a check; nothing of it was stored."},
-        },
+        responses=hubdoc.PUSH_RESPONSES,
+        openapi_extra=hubdoc.SIGNED_EXTRA | {"requestBody": hubdoc.PUSH_BODY},
     )
     async def push(request: Request) -> JSONResponse:
         """Take a signed batch of events from an office below, whole or not at all."""
@@ -91,11 +92,15 @@ def create_app(
         except ForkRefused as fork:
             with writing(engine) as session:
                 record_fork(session, fork, moment)
-            return _refusal(fork, 409)
+            return refusal(fork, 409)
         except SyncRefused as refused:
-            return _refusal(refused, 403 if refused.key in FORBIDDEN else 422)
+            return refusal(refused, 403 if refused.key in FORBIDDEN else 422)
+        except (DataError, OverflowError):
+            # A value the database cannot hold (a number past its integer, a NUL in a PostgreSQL
+            # text) that no check before it caught: bad input all the same, refused whole.
+            return refusal(SyncRefused("error.sync.malformed", where="value"), 422)
         except WorkstationError as error:
-            return _refusal(error, 503)
+            return refusal(error, 503)
         return JSONResponse(
             {
                 "stored": done.stored,
@@ -107,14 +112,8 @@ def create_app(
 
     @app.post(
         signing.PULL,
-        responses={
-            200: {
-                "description": "A batch signed by this office (deflated canonical JSON).",
-                "content": {"application/octet-stream": {}},
-            },
-            403: {"description": "The request is not from an enrolled office, or is replayed."},
-            422: {"description": 'The request body is not ``{"after": <position>}``.'},
-        },
+        responses=hubdoc.PULL_RESPONSES,
+        openapi_extra=hubdoc.SIGNED_EXTRA | {"requestBody": hubdoc.PULL_BODY},
     )
     async def pull(request: Request) -> Response:
         """The next events addressed to the asking office's subtree, after its position."""
@@ -130,9 +129,9 @@ def create_app(
                 key = officekey.load(settings.key_dir, local_office(session).code)
                 batch = next_pull(session, office.code, after, key)
         except SyncRefused as refused:
-            return _refusal(refused, 403 if refused.key in FORBIDDEN else 422)
+            return refusal(refused, 403 if refused.key in FORBIDDEN else 422)
         except WorkstationError as error:
-            return _refusal(error, 503)
+            return refusal(error, 503)
         return Response(batch.encode(), media_type="application/octet-stream")
 
     return app
@@ -144,19 +143,29 @@ def _position(body: bytes) -> int:
         value = json.loads(body.decode("utf-8"))["after"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise SyncRefused("error.sync.malformed", where="after") from None
-    if type(value) is not int or value < 0:
+    # JSON has one kind of number: 7.0 is the integer 7 there (and to the OpenAPI schema).
+    if type(value) is float and value.is_integer() and abs(value) <= hubdoc.POSITION_MAX:
+        value = int(value)
+    if type(value) is not int or not 0 <= value <= hubdoc.POSITION_MAX:
         raise SyncRefused("error.sync.malformed", where="after")
     return value
 
 
+async def _http_error(request: Request, error: Exception) -> Response:
+    """No such path or method: a refusal like every other, not FastAPI's bare ``detail``."""
+    assert isinstance(error, StarletteHTTPException)
+    key = "error.not_found" if error.status_code == 404 else "error.invalid_input"
+    return refusal(WorkstationError(key), error.status_code, error.headers)
+
+
+async def _invalid_request(request: Request, error: Exception) -> Response:
+    """Parameters FastAPI itself could not read: 422 in the refusal's form."""
+    assert isinstance(error, RequestValidationError)
+    where = ", ".join(".".join(str(part) for part in e["loc"]) for e in error.errors())
+    return refusal(WorkstationError("error.invalid_input", where=where), 422)
+
+
 _HEADERS = (signing.OFFICE, signing.TIME, signing.NONCE, signing.SIGNATURE)
-
-
-def _refusal(error: WorkstationError, status: int) -> JSONResponse:
-    """A refusal the office below can show its operator, in both languages."""
-    params: dict[str, Any] = {k: str(v) for k, v in error.params.items()}
-    messages = {language: error.message(language) for language in ("zh_CN", "en")}
-    return JSONResponse({"error": error.key, "params": params, "message": messages}, status)
 
 
 def app_factory() -> FastAPI:

@@ -16,11 +16,48 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
+from sync.hubdoc import refused
 from workstation.db import writing
 from workstation.i18n import translate
 from workstation.services.status import PublicStatus, TooManyTries, look_up
 
 LANGUAGES = ("zh_CN", "en")
+_BOTH = {
+    "type": "object",
+    "required": list(LANGUAGES),
+    "properties": {language: {"type": "string"} for language in LANGUAGES},
+}
+_DAY = {"type": ["string", "null"], "format": "date"}
+STATUS = {
+    "type": "object",
+    "description": "What ``as_json`` returns: no name, ID number, phone, form or reason text.",
+    "required": ["tracking_no", "matter", "status", "status_text", "accepted", "due", "tasks"],
+    "properties": {
+        "tracking_no": {"type": "string"},
+        "matter": _BOTH,
+        "status": {"type": "string"},
+        "status_text": _BOTH,
+        "accepted": _DAY,
+        "due": _DAY,
+        "completed": _DAY,
+        "delivered": _DAY,
+        "tasks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["department", "state", "state_text", "due", "decided"],
+                "properties": {
+                    "department": _BOTH,
+                    "state": {"type": "string"},
+                    "state_text": _BOTH,
+                    "due": _DAY,
+                    "decided": _DAY,
+                },
+            },
+        },
+    },
+}
+"""The schema of a found case's public status, for the OpenAPI description."""
 
 
 def _both(key: str, **params: Any) -> dict[str, str]:
@@ -61,9 +98,16 @@ def add_routes(app: FastAPI, engine: Engine, now: Callable[[], datetime]) -> Non
     @app.get(
         "/track/{tracking_no}",
         responses={
-            200: {"description": "The case's status, departments and dates; no personal data."},
-            404: {"description": "Unknown number or wrong access code (the same answer)."},
-            429: {"description": "Too many wrong codes for this number: wait (Retry-After)."},
+            200: {
+                "description": "The case's status, departments and dates; no personal data.",
+                "content": {"application/json": {"schema": STATUS}},
+            },
+            404: refused("Unknown number or wrong access code (the same answer)."),
+            422: refused("The request could not be read; nothing was looked up."),
+            429: refused(
+                "Too many wrong codes for this number: wait (Retry-After).",
+                **{"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+            ),
         },
     )
     async def track(tracking_no: str, code: str = "") -> JSONResponse:
@@ -72,10 +116,15 @@ def add_routes(app: FastAPI, engine: Engine, now: Callable[[], datetime]) -> Non
 
     def _track(tracking_no: str, code: str) -> JSONResponse:
         moment = now()
+        if not code.isascii():
+            # An access code is digits; hmac.compare_digest raises on a non-ASCII str (a 500
+            # schemathesis found). Such a code is wrong: judged, and counted, as no code at all.
+            code = ""
         try:
             with writing(engine) as session:
                 found = look_up(session, tracking_no, code, now=moment)
         except TooManyTries as wait:
+            # The public's refusals carry no params: the message says all there is to say.
             body = {"error": wait.key, "message": _both(wait.key, **wait.params)}
             return JSONResponse(body, 429, headers={"Retry-After": str(wait.seconds)})
         if found is None:
