@@ -123,17 +123,19 @@ def hub_process(engine: Engine, keys: Path, port: int) -> Iterator[subprocess.Po
     command = [str(Path(sys.executable).parent / "onewindow"), "hub", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"the hub did not start: {output}")
-            time.sleep(0.1)
+        # One client for the whole wait: each new one builds an SSL context (a quarter second).
+        with httpx.Client(timeout=1) as http:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if http.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stdout.read().decode() if process.stdout else ""
+                    raise RuntimeError(f"the hub did not start: {output}")
+                time.sleep(0.1)
         yield process
     finally:
         if process.poll() is None:

@@ -75,7 +75,15 @@ def look_up(session: Session, raw_number: str, code: str, *, now: datetime) -> P
         raise TooManyTries(attempt.blocked_until, now)
     application = session.get(Application, number)
     expected = application.access_code if application is not None else None
-    if application is None or not expected or not hmac.compare_digest(expected, code.strip()):
+    if (
+        application is None
+        or not expected
+        or not hmac.compare_digest(
+            # Bytes: compare_digest refuses a str with non-ASCII characters (any text may be typed).
+            expected.encode(),
+            code.strip().encode(),
+        )
+    ):
         _count_failure(session, number, attempt, now)
         return None
     if attempt is not None:
