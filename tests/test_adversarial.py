@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from models import Applicant, Application, Task
+from tests.campaign import Tally, size, summary
 from tests.conftest import NOW, Hall, open_hall
 from tests.factories import request_for
 from tests.levels import events
@@ -39,10 +41,18 @@ NASTY = st.one_of(
 )  # fmt: skip
 """What a careless or hostile person might type."""
 CHECKS = settings(
-    max_examples=40,
+    max_examples=size("ONEWINDOW_FUZZ_EXAMPLES", 40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+TALLY = Tally()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _campaign(request: pytest.FixtureRequest) -> Iterator[Tally]:
+    yield from summary("adversarial-text", TALLY, request)
 
 
 def cleaned(text: str) -> str:
@@ -75,6 +85,7 @@ def refused_or(hall: Hall, action: Any) -> Any:
 @CHECKS
 @given(name=NASTY, address=NASTY, hotel_name=NASTY)
 def test_intake_fields(hall: Hall, name: str, address: str, hotel_name: str) -> None:
+    TALLY.trials += 1
     request = request_for("hotel-open", rng=random.Random(len(name) * 7 + len(address)))
     request = replace(
         request,
@@ -100,6 +111,7 @@ def test_intake_fields(hall: Hall, name: str, address: str, hotel_name: str) -> 
 @CHECKS
 @given(reason=NASTY, comment=NASTY, permit=NASTY)
 def test_case_action_texts(hall: Hall, reason: str, comment: str, permit: str) -> None:
+    TALLY.trials += 1
     with writing(hall.engine) as session:
         request = request_for("hotel-open", rng=random.Random(len(reason) + 13 * len(permit)))
         number = intake.accept(session, actor=hall.clerk, request=request, now=NOW).tracking_no
@@ -137,9 +149,10 @@ def test_case_action_texts(hall: Hall, reason: str, comment: str, permit: str) -
             assert application.reason == cleaned(comment)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=size("ONEWINDOW_FUZZ_EXAMPLES", 40) * 5 // 8, deadline=None)
 @given(first=NASTY, second=NASTY)
 def test_command_line_arguments(first: str, second: str, tmp_path_factory: Any) -> None:
+    TALLY.trials += 1
     root: Path = tmp_path_factory.mktemp("cli")
     env = {
         "ONEWINDOW_DATABASE_URL": f"sqlite:///{root / 'office.db'}",

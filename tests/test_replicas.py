@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sync.outgoing import next_batch
 from sync.receive import accept
 from sync.wire import Batch, WireEvent
+from tests.campaign import Tally, size, summary
 from tests.levels import events
 from tests.test_convergence import Levels, Run, cases_of, linked_pair, settle
 from workstation import officekey, rebuild
@@ -135,6 +137,7 @@ class TwoLevels(RuleBasedStateMachine):
                 assert rebuild.check(session) == []
 
     def teardown(self) -> None:
+        TALLY.trials += 1
         """After a final sync both replicas hold the same cases."""
         levels = self.run.levels
         try:
@@ -151,7 +154,7 @@ class TwoLevels(RuleBasedStateMachine):
 
 
 TwoLevels.TestCase.settings = settings(
-    max_examples=8,
+    max_examples=size("ONEWINDOW_REPLICA_EXAMPLES", 8),
     stateful_step_count=20,
     deadline=None,
     derandomize=True,
@@ -159,3 +162,9 @@ TwoLevels.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 TestTwoLevels = TwoLevels.TestCase
+TALLY = Tally()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _campaign(request: pytest.FixtureRequest) -> Iterator[Tally]:
+    yield from summary("two-replicas", TALLY, request)
