@@ -154,7 +154,8 @@ def _header(data: bytes) -> tuple[dict[str, Any], int]:
     kinds = {"sender": str, "key_id": str, "sig": str, "after": dict, "upto": int, "count": int}
     if any(type(header.get(name)) is not kind for name, kind in kinds.items()):
         raise _Damage("error.sync.why.unreadable", offset)
-    if header["upto"] < 0 or not 0 <= header["count"] <= (len(data) - end) // _FRAMING:
+    # The count is not held to the file's size: a cut file must be named where it ends.
+    if header["upto"] < 0 or not 0 <= header["count"] <= MAX_WIRE_BYTES // _FRAMING:
         raise _Damage("error.sync.why.unreadable", offset)
     if not all(isinstance(k, str) and type(v) is int for k, v in header["after"].items()):
         raise _Damage("error.sync.why.unreadable", offset)
