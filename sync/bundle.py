@@ -1,9 +1,10 @@
 """Bundles: the same signed batches, carried on a USB stick where there is no link at all.
 
-A bundle is a signed batch with a short header, written to a temporary name, flushed to the
-disk and renamed, so a stick pulled out mid-write leaves no half file that looks whole. The
-receiving office checks and applies it exactly like a push and writes its signed receipt
-beside it for the trip back.
+A bundle is a signed batch framed record by record (``sync.bundlefile``: damage is refused
+naming the record and its byte offset), written to a temporary name, flushed to the disk and
+renamed, so a stick pulled out mid-write leaves no half file that looks whole. The receiving
+office checks and applies it exactly like a push and writes its signed receipt beside it for
+the trip back.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from sync import bundlefile
 from sync.downstream import accept_pulled, next_pull
 from sync.outgoing import next_batch, take_receipt
 from sync.receive import ForkRefused, accept, record_fork
@@ -27,8 +29,8 @@ from workstation.eventlog import decode
 from workstation.services import outbox
 from workstation.services.office import local_office
 
-MAGIC = b"ONEWINDOW-BUNDLE 1\n"
-"""The first bytes of every bundle: what it is and the layout's version."""
+MAGIC = bundlefile.MAGIC
+"""The first bytes of every bundle written now: what it is and the layout's version."""
 RECEIPT_SUFFIX = ".receipt.json"
 """The receipt written beside an imported bundle."""
 
@@ -56,15 +58,12 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def write_bundle(path: Path, batch: Batch) -> None:
     """Save ``batch`` as a bundle file."""
-    write_atomically(path, MAGIC + batch.encode())
+    write_atomically(path, bundlefile.encode(batch))
 
 
 def read_bundle(path: Path) -> Batch:
-    """The batch in a bundle file; a file that is not one is refused with the reason."""
-    data = _read(path)
-    if not data.startswith(MAGIC):
-        raise SyncRefused("error.sync.not_bundle", path=str(path))
-    return Batch.decode(data[len(MAGIC) :])
+    """The batch in a bundle file; a damaged one is refused naming the record and offset."""
+    return bundlefile.decode(_read(path), str(path))
 
 
 def receipt_path(bundle: Path) -> Path:

@@ -12,8 +12,8 @@ from sqlmodel import col
 from typer.testing import CliRunner
 
 from models import Application, Event, Task
-from sync import bundle
-from sync.outgoing import take_receipt
+from sync import bundle, bundlefile
+from sync.outgoing import next_batch, take_receipt
 from sync.receive import accept
 from tests.conftest import NOW, PASSWORD, Hall, open_hall
 from tests.factories import request_for
@@ -152,12 +152,34 @@ def test_every_damaged_bundle_is_refused_and_nothing_is_applied(
     with pytest.raises(SyncRefused), writing(county) as session:
         accept(session, bundle.read_bundle(damaged), office_key=key)
     assert events(county) == before
-    assert reasons <= {
-        "error.sync.not_bundle",
-        "error.sync.malformed",
-        "error.sync.version",
-        "error.sync.batch_signature",
-    }, reasons
+    # Every one is refused while reading, before the county's keys are even looked at.
+    assert reasons <= {"error.sync.not_bundle_at", "error.sync.header", "error.sync.record"}, (
+        reasons
+    )
+
+
+def test_an_older_bundle_still_reads_and_its_damage_is_placed_by_offset(
+    township: Hall, tmp_path: Path
+) -> None:
+    county, admin, _key, keys = new_county(tmp_path, "county")
+    link(county, admin, keys, township)
+    with reading(township.engine) as session:
+        batch = next_batch(session, officekey.load(township.key_dir, "610102001"), limit=None)
+    assert batch is not None
+    old = tmp_path / "old.bundle"
+    data = bundlefile.MAGIC_V1 + batch.encode()  # the version-1 layout: one deflated block
+    old.write_bytes(data)
+    assert bundle.read_bundle(old) == batch
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x10
+    old.write_bytes(bytes(flipped))
+    before = events(county)
+    with pytest.raises(SyncRefused) as info:
+        bundle.import_bundle(county, keys, old, NOW)
+    assert info.value.key == "error.sync.damaged_at"
+    assert len(bundlefile.MAGIC_V1) < info.value.params["offset"] <= len(data)
+    assert str(info.value.params["offset"]) in info.value.message("zh_CN")
+    assert events(county) == before
 
 
 def test_the_bundle_commands(township: Hall, tmp_path: Path) -> None:

@@ -1,7 +1,13 @@
-"""Check the whole signed log: hashes, links, sequence, keys, signatures, stored columns."""
+"""Check the whole signed log: hashes, links, sequence, keys, signatures, stored columns.
+
+Every bad event is reported, not only the first: an auditor with a damaged file needs the
+whole list. After a bad event its chain carries on from what is stored, without holding the
+next event to the link it cannot check, so one damaged event does not name its neighbours.
+"""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +33,7 @@ KEY_ADMIN_TYPES = frozenset(
 
 @dataclass(frozen=True)
 class Problem:
-    """The first bad event: where it is and why (a message key and its parameters)."""
+    """A bad event: where it is and why (a message key and its parameters)."""
 
     origin: str
     seq: int
@@ -38,15 +44,20 @@ class Problem:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """How many events were checked and the first problem, if any."""
+    """How many events verified, and every problem found, in storage order."""
 
     checked: int
-    problem: Problem | None
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def problem(self) -> Problem | None:
+        """The first problem, if any."""
+        return self.problems[0] if self.problems else None
 
     @property
     def ok(self) -> bool:
         """True when every event verified."""
-        return self.problem is None
+        return not self.problems
 
 
 @dataclass
@@ -61,6 +72,8 @@ class _Key:
 class _Chain:
     seq: int = 0
     prev: str = GENESIS_PREV
+    trusted: bool = True
+    """False after a bad event: its stored hash is not a link the next one can be held to."""
 
 
 class _Bad(Exception):
@@ -105,14 +118,23 @@ class Verifier:
                 raise _Bad("verify.gap", expected=chain.seq + 1, found=row.seq)
         elif row.seq != chain.seq + 1:
             raise _Bad("verify.gap", expected=chain.seq + 1, found=row.seq)
-        elif row.prev_hash != chain.prev:
+        elif chain.trusted and row.prev_hash != chain.prev:
             raise _Bad("verify.link")
         if row.alg != ALG_ED25519:
             raise _Bad("verify.algorithm", alg=row.alg)
         self._check_signer(env, row)
         self._learn(env)
-        chain.seq, chain.prev = row.seq, row.hash
+        chain.seq, chain.prev, chain.trusted = row.seq, row.hash, True
         self.checked += 1
+
+    def pass_over(self, row: Event) -> None:
+        """Carry on past a bad event, from what is stored, so the next are judged on their own."""
+        chain = self.chains.setdefault(row.origin, _Chain())
+        chain.seq, chain.prev, chain.trusted = row.seq, row.hash, False
+        # A damaged registration that still reads keeps its operator's later events from
+        # all being named for an unknown key; the registration itself is named already.
+        with suppress(ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError):
+            self._learn(decode(row.payload))
 
     def _check_signer(self, env: dict[str, Any], row: Event) -> None:
         if env["type"] == "office.opened" and row.seq == 1:
@@ -147,33 +169,35 @@ class Verifier:
 
 
 def verify_log(session: Session, *, batch: int = 2000) -> VerifyReport:
-    """Verify every stored event, origin by origin in sequence order; stop at the first bad one."""
+    """Verify every stored event, origin by origin in sequence order; report every bad one."""
     offices = list(session.exec(select(Office)))
     complete = {o.code for o in offices if o.local or o.enrolled}
     verifier = Verifier(frozenset(o.code for o in offices if o.code not in complete))
     # The key registrations of every origin must be known before its operators' events, so
     # walk in storage order (append order); sequence and links are checked per origin.
     rows = session.exec(select(Event).order_by(col(Event.id)).execution_options(yield_per=batch))
+    problems: list[Problem] = []
     for row in rows:
         try:
             verifier.check(row)
         except _Bad as bad:
-            return VerifyReport(
-                verifier.checked, Problem(row.origin, row.seq, row.id, bad.reason, bad.params)
-            )
-    return VerifyReport(verifier.checked, _check_heads(session, verifier))
+            problems.append(Problem(row.origin, row.seq, row.id, bad.reason, bad.params))
+            verifier.pass_over(row)
+    problems.extend(_check_heads(session, verifier))
+    return VerifyReport(verifier.checked, tuple(problems))
 
 
-def _check_heads(session: Session, verifier: Verifier) -> Problem | None:
+def _check_heads(session: Session, verifier: Verifier) -> list[Problem]:
     # The recorded head of each chain must be its last event: this catches a newest event
     # deleted on its own. Deleting it together with its head row is caught upstream only,
     # by the receipts of the sync protocol.
     heads = {head.origin: head for head in session.exec(select(ChainHead))}
+    problems = []
     for origin in sorted(set(heads) | set(verifier.chains)):
         head, chain = heads.get(origin), verifier.chains.get(origin, _Chain())
-        if head is None or (head.seq, head.hash) != (chain.seq, chain.prev):
+        # A bad newest event is named already; its stored hash proves nothing about the head.
+        if head is None or head.seq != chain.seq or (chain.trusted and head.hash != chain.prev):
             expected = head.seq if head is not None else 0
-            return Problem(
-                origin, chain.seq, None, "verify.head", {"expected": expected, "found": chain.seq}
-            )
-    return None
+            params = {"expected": expected, "found": chain.seq}
+            problems.append(Problem(origin, chain.seq, None, "verify.head", params))
+    return problems
