@@ -25,7 +25,7 @@ import time
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import ModuleType
@@ -92,9 +92,9 @@ class Linked:
     county_key: Signer
 
 
-def measure(batch: Batch, encoded: bytes, header: int = 0) -> Sizes:
-    """Every size of ``batch`` from its encoded bytes (``header``: bytes before the deflate)."""
-    body = zlib.decompress(encoded[header:])
+def measure(batch: Batch, encoded: bytes) -> Sizes:
+    """Every size of ``batch`` from its encoded (deflated) bytes."""
+    body = zlib.decompress(encoded)
     return Sizes(
         events=len(batch.events),
         raw=sum(len(e.payload) + len(e.signature) for e in batch.events),
@@ -231,7 +231,9 @@ def bundled(built: Linked, directory: Path) -> Sizes:
     read = bundle.read_bundle(path)
     if read.events != batch.events or not read.verifies(built.township_key.public_key):
         raise RuntimeError("the bundle does not read back as written")
-    return measure(batch, data, header=len(bundle.MAGIC))
+    # A bundle is framed record by record and not compressed (so damage can be named by
+    # record): its size on the stick beside the batch's own compressed sizes.
+    return replace(measure(batch, batch.encode()), wire=len(data))
 
 
 def event_types(path: Path) -> list[tuple[str, int, float]]:

@@ -446,7 +446,7 @@ def test_accept_prints_in_english(db_file: Path) -> None:
         matter=HOTEL.name.en,
         status="status.in_progress",
         applicant="古城青年旅舍有限公司",
-        id=mask_id(query(db_file, "SELECT applicant_id FROM application")[0][0]),
+        id=query(db_file, "SELECT id_masked FROM applicant")[0][0],
         due=due,
     )
     assert "办理中" not in output
@@ -543,15 +543,16 @@ def test_doc_print_and_verify(db_file: Path, tmp_path: Path) -> None:
 
 def test_track_offline_with_the_receipt_code(db_file: Path) -> None:
     run("demo", "--no-tui", "--applications", "12", "--seed", str(DEMO_SEED))
-    ((number, code, applicant),) = query(
+    ((number, code, masked, name),) = query(
         db_file,
-        "SELECT tracking_no, access_code, applicant_id FROM application"
+        "SELECT tracking_no, access_code, id_masked, name FROM application"
+        " JOIN applicant ON applicant.ref = application.applicant_id"
         " WHERE status = 'delivered' LIMIT 1",
     )
     lines = run("track", number, "--code", code).output.splitlines()
     assert lines[0].startswith(f"办件 {number}：") and zh("status.delivered") in lines[0]
     assert len(lines) > 1 and all(zh("state.approved") in line for line in lines[1:])
-    assert applicant not in "".join(lines)
+    assert masked not in "".join(lines) and name not in "".join(lines)
     unknown = zh("cli.error", message=zh("error.track.unknown")) + "\n"
     assert (
         run("track", number, "--code", "000000" if code != "000000" else "1", code=1).output

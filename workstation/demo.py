@@ -391,6 +391,8 @@ def seed(
         )
         office.publish_catalog(session, actor=admin, catalog=catalog, now=start)
         actors = {"admin": admin}
+        secret = hashlib.sha256(f"onewindow-demo:{seed}:data-key".encode()).digest()
+        data_key = datakey.load_or_create(key_dir, OFFICE.code, secret=secret)
         for username, name, role, departments in people[1:]:
             signer = _signer(seed, username)
             office.add_operator(
@@ -405,11 +407,7 @@ def seed(
                 now=start,
                 signer=signer,
             )
-            key = (
-                datakey.load_or_create(key_dir, OFFICE.code)
-                if handles_personal_data(role)
-                else None
-            )
+            key = data_key if handles_personal_data(role) else None
             actors[username] = Actor(
                 username, name, role, OFFICE.code, tuple(departments), signer, data_key=key
             )

@@ -20,14 +20,21 @@ def verify() -> None:
     if report.problem is None:
         ctx.say("verify.ok", count=report.checked)
         return
-    problem = report.problem
-    ctx.fail_key(
-        "verify.failed",
-        origin=problem.origin,
-        seq=problem.seq,
-        row="-" if problem.row_id is None else problem.row_id,
-        reason=ctx.text(problem.reason, **problem.params),
-    )
+    lines = [
+        ctx.text(
+            "verify.failed",
+            origin=problem.origin,
+            seq=problem.seq,
+            row="-" if problem.row_id is None else problem.row_id,
+            reason=ctx.text(problem.reason, **problem.params),
+        )
+        for problem in report.problems
+    ]
+    if len(lines) > 1:
+        lines.append(ctx.text("verify.failed_count", count=len(lines)))
+    for line in lines:
+        typer.echo(ctx.text("cli.error", message=line), err=True)
+    raise typer.Exit(1)
 
 
 def rebuild(
