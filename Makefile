@@ -35,7 +35,7 @@ pytest: $(STAMP)
 
 ## stress: the full reliability campaigns, each bounded and ending with one summary line
 stress: $(STAMP)
-	ONEWINDOW_CRASH_EVENTS=10000 ONEWINDOW_CRASH_CUTS=5 $(BIN)/pytest -q -s tests/test_sync_crash.py
+	scripts/stress.sh $(BIN)/python
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
