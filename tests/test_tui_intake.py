@@ -367,6 +367,9 @@ def test_receipt_snapshot(
         await pilot.press("f9")
         await _settle(app, pilot)
         assert isinstance(app.screen, ReceiptScreen)
+        # The form behind resets and scrolls back while the receipt opens: let it come to rest.
+        await pilot.wait_for_scheduled_animations()
+        await _settle(app, pilot)
 
     app = _snapshot_app(sqlite_hall, "zh_CN")
     assert snap_compare(app, terminal_size=size, run_before=accepted)
