@@ -47,6 +47,7 @@ RETRIES = 6
 PAUSE = 0.2
 """Seconds to wait after a cut before trying again; doubled for each cut in a row."""
 MAX_PAUSE = 5.0
+"""The longest pause between two tries (RETRIES cuts in a row wait about 11 s in all)."""
 
 
 class UpstreamUnreachable(WorkstationError):
@@ -233,7 +234,7 @@ def pull(
                 # Asking again for the same position is harmless: what arrives twice is skipped.
                 pace.cut(cut)
                 continue
-            pace.cuts = 0
+            pace.answered()
             if answer.status_code != 200:
                 raise _refusal(answer, link.url)
             batch = Batch.decode(answer.content)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import select
 import socket
 import struct
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 UP, DOWN = 0, 1
 """Directions: the office below to the hub, and back."""
 CHUNK = 64 * 1024
+STALL = 60.0
+"""Seconds a side may leave the proxy's writes unread before the proxy drops the connection."""
 
 
 class CuttingProxy:
@@ -70,6 +73,8 @@ class CuttingProxy:
 
     def _serve(self, below: socket.socket, above: socket.socket) -> None:
         ends = {below: (above, UP), above: (below, DOWN)}
+        for end in ends:
+            end.settimeout(STALL)
         try:
             while not self._stopping.is_set():
                 ready, _, _ = select.select(list(ends), [], [], 0.2)
@@ -108,6 +113,15 @@ def _reset(*sockets: socket.socket) -> None:
     for sock in sockets:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
+
+
+def drain(process: subprocess.Popen[bytes]) -> list[bytes]:
+    """Read a process's piped output in a thread, so that it never blocks on a full pipe."""
+    lines: list[bytes] = []
+    if process.stdout is not None:
+        stream = process.stdout
+        threading.Thread(target=lambda: lines.extend(stream), daemon=True).start()
+    return lines
 
 
 @contextmanager
