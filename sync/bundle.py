@@ -5,12 +5,20 @@ naming the record and its byte offset), written to a temporary name, flushed to 
 renamed, so a stick pulled out mid-write leaves no half file that looks whole. The receiving
 office checks and applies it exactly like a push and writes its signed receipt beside it for
 the trip back.
+
+An import is one transaction: killed anywhere, it leaves nothing of the bundle, and the next
+import starts again. The receipt is written only after the commit, so one that exists always
+covers stored events. ``ONEWINDOW_TEST_PAUSE_BEFORE_COMMIT`` (seconds) is a test hook, read
+only here: the import says so on stderr and waits with every event applied and nothing
+committed, so that a test can kill it at the worst moment.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +41,8 @@ MAGIC = bundlefile.MAGIC
 """The first bytes of every bundle written now: what it is and the layout's version."""
 RECEIPT_SUFFIX = ".receipt.json"
 """The receipt written beside an imported bundle."""
+PAUSE_HOOK = "ONEWINDOW_TEST_PAUSE_BEFORE_COMMIT"
+"""Test hook: seconds an import waits with everything applied and nothing committed."""
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -150,6 +160,7 @@ def import_bundle(engine: Engine, key_dir: Path, path: Path, now: datetime) -> I
         with writing(engine) as session:
             key = officekey.load(key_dir, local_office(session).code)
             done = accept(session, batch, office_key=key)
+            _test_pause()
     except ForkRefused as fork:
         with writing(engine) as session:
             record_fork(session, fork, now)
@@ -157,6 +168,15 @@ def import_bundle(engine: Engine, key_dir: Path, path: Path, now: datetime) -> I
     out = receipt_path(path)
     write_receipt(out, done.receipt)
     return Imported(done.stored, done.skipped, out, done.held)
+
+
+def _test_pause() -> None:
+    """The test hook: wait here when the environment asks for it (never set in production)."""
+    seconds = os.environ.get(PAUSE_HOOK)
+    if seconds:
+        sys.stderr.write(f"{PAUSE_HOOK}\n")
+        sys.stderr.flush()
+        time.sleep(float(seconds))
 
 
 def take_bundle_receipt(engine: Engine, path: Path, now: datetime) -> tuple[int, str]:

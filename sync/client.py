@@ -1,12 +1,18 @@
 """One round of sync with the level above, over HTTP: push until nothing waits.
 
 Every batch is its own request and its own transaction here: a cut anywhere costs at most the
-batch in flight, which the upstream skips when it comes again.
+batch in flight, which the upstream skips when it comes again. A link that breaks mid-exchange
+is tried again after a pause, a few times in a row; batches start small, double while the link
+holds and halve when it breaks, so that a flaky rural line resends little. After a cut the next
+request carries one event: its receipt says whether the upstream already stored the batch that
+was cut (the answer was lost, not the batch), and nothing is sent twice in bulk.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +22,7 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from sync import signing
-from sync.downstream import accept_pulled, pulled_up_to
+from sync.downstream import PULL_SIZE, accept_pulled, pulled_up_to
 from sync.outgoing import BATCH_SIZE, next_batch, rewind, take_receipt
 from sync.wire import Batch, Receipt
 from workstation import officekey
@@ -26,14 +32,32 @@ from workstation.errors import ConfigError, SyncRefused, WorkstationError
 from workstation.services.office import local_office
 from workstation.settings import Settings
 
+log = logging.getLogger(__name__)
+
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 """A rural link is slow; a dead one is found out within seconds."""
+FIRST_BATCH = 64
+"""Events in a round's first batch; doubled while the link holds, up to the round's limit."""
+MIN_BATCH = 8
+"""A batch never shrinks below this many events (each request costs its headers too)."""
+GROWTH = 8
+"""Events added to the batch size per answered batch once the link has broken in this round."""
+RETRIES = 6
+"""Cuts in a row a round rides out before it gives up and says the upstream is unreachable."""
+PAUSE = 0.2
+"""Seconds to wait after a cut before trying again; doubled for each cut in a row."""
+MAX_PAUSE = 5.0
+"""The longest pause between two tries (RETRIES cuts in a row wait about 11 s in all)."""
 
 
 class UpstreamUnreachable(WorkstationError):
     """The level above did not answer; everything stays here and goes up next time."""
 
     key = "error.sync.unreachable"
+
+
+class LinkCut(UpstreamUnreachable):
+    """The upstream answered, then the link broke mid-exchange: worth trying again."""
 
 
 class UpstreamRefused(SyncRefused):
@@ -77,8 +101,52 @@ class _Link:
         headers["Content-Type"] = content_type
         try:
             return self.http.post(path, content=body, headers=headers)
-        except httpx.HTTPError as error:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            # Nobody listens: the hub is down, not the link flaky; say so at once.
             raise UpstreamUnreachable(url=self.url, reason=str(error)) from None
+        except httpx.HTTPError as error:
+            raise LinkCut(url=self.url, reason=str(error) or type(error).__name__) from None
+
+
+@dataclass
+class _Pace:
+    """How many events the next batch carries, and how long to wait after a cut."""
+
+    ceiling: int
+    size: int = FIRST_BATCH
+    growing: bool = True
+    """Doubling (no cut yet in this round); after the first cut the size grows by GROWTH."""
+    probing: bool = False
+    """The last request was cut: the next carries one event, to learn what the upstream holds."""
+    cuts: int = 0
+    """Cuts in a row."""
+
+    def __post_init__(self) -> None:
+        self.size = max(min(self.size, self.ceiling), 1)
+
+    def batch(self) -> int:
+        """Events for the next request."""
+        return 1 if self.probing else self.size
+
+    def answered(self) -> None:
+        """A request went through: grow (unless it was the probe after a cut)."""
+        self.cuts = 0
+        if self.probing:
+            self.probing = False
+            return
+        grown = self.size * 2 if self.growing else self.size + GROWTH
+        self.size = min(grown, self.ceiling)
+
+    def cut(self, error: LinkCut) -> None:
+        """The link broke: halve the batch, probe next, wait; give up after RETRIES in a row."""
+        self.cuts += 1
+        if self.cuts > RETRIES:
+            raise error
+        self.size = max(self.size // 2, min(MIN_BATCH, self.ceiling))
+        self.growing, self.probing = False, True
+        pause = min(PAUSE * 2 ** (self.cuts - 1), MAX_PAUSE)
+        log.warning("link cut (%s); again in %.1f s, %d events a batch", error, pause, self.size)
+        time.sleep(pause)
 
 
 @contextmanager
@@ -106,15 +174,25 @@ def push(
     http: httpx.Client | None = None,
     limit: int = BATCH_SIZE,
 ) -> PushReport:
-    """Send everything the upstream has not receipted, batch by batch; what moved."""
+    """Send everything the upstream has not receipted, batch by batch; what moved.
+
+    ``limit`` caps the events of one batch; a cut link is tried again (see ``_Pace``).
+    """
     batches = events = receipted = resent = held = 0
+    pace = _Pace(limit)
     with _link(engine, settings, clock, http) as link:
         while True:
             with reading(engine) as session:
-                batch = next_batch(session, link.key, limit=limit)
+                batch = next_batch(session, link.key, limit=pace.batch())
             if batch is None:
                 break
-            answer = link.post(signing.PUSH, batch.encode(), "application/octet-stream")
+            try:
+                answer = link.post(signing.PUSH, batch.encode(), "application/octet-stream")
+            except LinkCut as cut:
+                pace.cut(cut)
+                continue
+            pace.answered()
+            log.debug("pushed %d events: HTTP %d", len(batch.events), answer.status_code)
             if answer.status_code != 200:
                 refusal = _refusal(answer, link.url)
                 if isinstance(refusal, UpstreamRefused) and _rewound(engine, refusal):
@@ -144,12 +222,19 @@ def pull(
 ) -> int:
     """Fetch what the level above holds for this office until nothing is left; how many new."""
     stored = 0
+    pace = _Pace(PULL_SIZE)
     with _link(engine, settings, clock, http) as link:
         with reading(engine) as session:
             after = pulled_up_to(session)
         while True:
             body = json.dumps({"after": after}).encode()
-            answer = link.post(signing.PULL, body, "application/json")
+            try:
+                answer = link.post(signing.PULL, body, "application/json")
+            except LinkCut as cut:
+                # Asking again for the same position is harmless: what arrives twice is skipped.
+                pace.cut(cut)
+                continue
+            pace.answered()
             if answer.status_code != 200:
                 raise _refusal(answer, link.url)
             batch = Batch.decode(answer.content)
