@@ -16,6 +16,8 @@ campaigns=(
   "concurrency|ONEWINDOW_CONCURRENT_ACTIONS=5000|tests/test_concurrency.py"
   "bundle-tamper|ONEWINDOW_TAMPER_EVENTS=10000 ONEWINDOW_TAMPER_FLIPS=1000 ONEWINDOW_TAMPER_CUTS=200|tests/test_bundle_tampering.py"
   "intake-kill|ONEWINDOW_INTAKE_APPLICATIONS=5000 ONEWINDOW_INTAKE_KILLS=50|tests/test_intake_crash.py"
+  "link-cut|ONEWINDOW_CUT_EVENTS=10000 ONEWINDOW_CUT_COUNT=50|tests/test_link_cuts.py"
+  "import-kill|ONEWINDOW_IMPORT_EVENTS=10000 ONEWINDOW_IMPORT_KILLS=20|tests/test_import_crash.py"
   "db-flips|ONEWINDOW_FLIP_EVENTS=200|tests/test_db_flips.py"
   "hub-openapi|ONEWINDOW_SCHEMA_EXAMPLES=60|tests/test_hub_openapi.py"
   "adversarial-text|ONEWINDOW_FUZZ_EXAMPLES=200|tests/test_adversarial.py"

@@ -8,6 +8,7 @@ transaction under the database's write lock, and applies exactly once whoever se
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from sync import hubdoc, public, signing
 from sync.downstream import next_pull
@@ -29,6 +31,8 @@ from workstation.db import make_engine, reading, writing
 from workstation.errors import SyncRefused, WorkstationError
 from workstation.services.office import local_office
 from workstation.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
 
 FORBIDDEN = frozenset(
     {
@@ -75,7 +79,7 @@ def create_app(
     )
     async def push(request: Request) -> JSONResponse:
         """Take a signed batch of events from an office below, whole or not at all."""
-        body = await request.body()
+        body = await _body(request)
         headers = {name: request.headers.get(name, "") for name in _HEADERS}
         return await run_in_threadpool(_push, body, headers)
 
@@ -117,7 +121,7 @@ def create_app(
     )
     async def pull(request: Request) -> Response:
         """The next events addressed to the asking office's subtree, after its position."""
-        body = await request.body()
+        body = await _body(request)
         headers = {name: request.headers.get(name, "") for name in _HEADERS}
         return await run_in_threadpool(_pull, body, headers)
 
@@ -166,6 +170,16 @@ async def _invalid_request(request: Request, error: Exception) -> Response:
 
 
 _HEADERS = (signing.OFFICE, signing.TIME, signing.NONCE, signing.SIGNATURE)
+
+
+async def _body(request: Request) -> bytes:
+    """The request's body; a link cut mid-upload is one line in the log, not a traceback
+    (nothing was read, so nothing is stored; the office sends it again)."""
+    try:
+        return await request.body()
+    except ClientDisconnect:
+        log.warning("%s: the link was cut while the request was being read", request.url.path)
+        raise StarletteHTTPException(status_code=400, detail="client disconnected") from None
 
 
 def app_factory() -> FastAPI:
