@@ -41,9 +41,9 @@ from workstation.crypto import Signer
 from workstation.db import make_engine, upgrade
 from workstation.errors import InvalidInput, SyncRefused
 
-EVENTS = int(os.environ.get("ONEWINDOW_TAMPER_EVENTS", "500"))
-FLIPS = int(os.environ.get("ONEWINDOW_TAMPER_FLIPS", "100"))
-CUTS = int(os.environ.get("ONEWINDOW_TAMPER_CUTS", "20"))
+EVENTS = int(os.environ.get("ONEWINDOW_TAMPER_EVENTS", "300"))
+FLIPS = int(os.environ.get("ONEWINDOW_TAMPER_FLIPS", "60"))
+CUTS = int(os.environ.get("ONEWINDOW_TAMPER_CUTS", "15"))
 SWAPS = 10
 """Of each kind of moved or repeated record."""
 FORGED = int(os.environ.get("ONEWINDOW_TAMPER_FORGED", "1"))

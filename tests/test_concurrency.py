@@ -36,7 +36,7 @@ from workstation import rebuild as replay
 from workstation.db import reading
 from workstation.verify import verify_log
 
-ACTIONS = int(os.environ.get("ONEWINDOW_CONCURRENT_ACTIONS", "40"))
+ACTIONS = int(os.environ.get("ONEWINDOW_CONCURRENT_ACTIONS", "20"))
 """Actions each of the four processes runs."""
 MATTER, DEPARTMENT = "medical-insurance", "medical-insurance"
 OFFICERS = ("o-med1", "o-med2")

@@ -60,7 +60,7 @@ from workstation.services import intake
 from workstation.settings import load_settings
 from workstation.verify import verify_log
 
-EXAMPLES = int(os.environ.get("ONEWINDOW_SCHEMA_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("ONEWINDOW_SCHEMA_EXAMPLES", "6"))
 """Examples per operation and mode: a fast sample by default."""
 TRACK = "/track/{tracking_no}"
 HEADER = "header"

@@ -41,8 +41,8 @@ from workstation.crypto import sha256_hex
 from workstation.db import reading
 from workstation.verify import verify_log
 
-EVENTS = int(os.environ.get("ONEWINDOW_IMPORT_EVENTS", "300"))
-KILLS = int(os.environ.get("ONEWINDOW_IMPORT_KILLS", "3"))
+EVENTS = int(os.environ.get("ONEWINDOW_IMPORT_EVENTS", "200"))
+KILLS = int(os.environ.get("ONEWINDOW_IMPORT_KILLS", "2"))
 WAIT = 600.0
 """Seconds an import may take to reach the hook before the test gives up on it."""
 

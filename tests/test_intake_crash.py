@@ -44,8 +44,8 @@ from workstation.identity import person_id_check_digit
 from workstation.services import applicants
 from workstation.verify import verify_log
 
-APPLICATIONS = int(os.environ.get("ONEWINDOW_INTAKE_APPLICATIONS", "200"))
-KILLS = int(os.environ.get("ONEWINDOW_INTAKE_KILLS", "5"))
+APPLICATIONS = int(os.environ.get("ONEWINDOW_INTAKE_APPLICATIONS", "100"))
+KILLS = int(os.environ.get("ONEWINDOW_INTAKE_KILLS", "3"))
 MATTERS = ("medical-insurance", "elderly-allowance")
 """Person matters with one task and two materials, and two tasks and four materials."""
 

@@ -36,7 +36,7 @@ from workstation.settings import load_settings
 from workstation.verify import verify_log
 
 EVENTS = int(os.environ.get("ONEWINDOW_CUT_EVENTS", "500"))
-CUTS = int(os.environ.get("ONEWINDOW_CUT_COUNT", "3"))
+CUTS = int(os.environ.get("ONEWINDOW_CUT_COUNT", "2"))
 FULL = EVENTS >= 5000
 MAX_BYTES = 1.5 if FULL else 2.0
 """The cut sync may send at most this many times the bytes of a clean one. In the fast sample
