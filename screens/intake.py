@@ -284,12 +284,17 @@ class IntakeScreen(WorkScreen):
         applicant = self.applicant.values()
         return IntakeRequest(applicant, self.matter.code, received, deferred or {}, form)
 
-    def action_submit(self) -> None:
-        """Accept the application; errors show beside the field they concern."""
-        matter = self.matter
-        if matter is None:
+    def _picked_matter(self) -> Matter | None:
+        """The matter picked, or None after asking the clerk to pick one first."""
+        if self.matter is None:
             self._note("general", self.t("ui.intake.pick_matter_first"))
             self.query_one("#matter-filter").focus()
+        return self.matter
+
+    def action_submit(self) -> None:
+        """Accept the application; errors show beside the field they concern."""
+        matter = self._picked_matter()
+        if matter is None:
             return
         self._clear_errors()
         checklist = self.query_one(Checklist)
@@ -323,10 +328,8 @@ class IntakeScreen(WorkScreen):
 
     def action_refuse(self) -> None:
         """不予受理: refuse this applicant's application, with the reason, on the record."""
-        matter = self.matter
+        matter = self._picked_matter()
         if matter is None:
-            self._note("general", self.t("ui.intake.pick_matter_first"))
-            self.query_one("#matter-filter").focus()
             return
         self._clear_errors()
         applicant = self.applicant.values()
