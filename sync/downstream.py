@@ -106,7 +106,7 @@ def accept_pulled(session: Session, batch: Batch) -> int:
         head = session.get(ChainHead, origin)
         if head is not None and seq <= head.seq:
             raise SyncRefused("error.sync.order", index=index, origin=origin, seq=seq)
-        check_signer(session, envelope, wire, index)
+        check_signer(session, envelope, wire, index, here=here.code)
         session.add(event_row(envelope, wire, digest))
         projector.apply(session, envelope, digest)
         session.flush()

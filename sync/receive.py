@@ -23,7 +23,6 @@ from models import (
     Application,
     ChainHead,
     Event,
-    HeldEvent,
     Office,
     Operator,
     SyncCursor,
@@ -33,6 +32,7 @@ from models import (
 from sync.wire import Batch, Receipt, WireEvent
 from workstation import projector
 from workstation.crypto import ALG_ED25519, Signer, canonical, key_id, sha256_hex, verify_signature
+from workstation.db import holding_loaded
 from workstation.errors import SyncRefused
 from workstation.eventlog import GENESIS_PREV, decode
 from workstation.projector import subject_of
@@ -92,29 +92,28 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
             raise SyncRefused("error.sync.prerequisite", origin=origin, need=needed, have=have)
     stored = skipped = held = 0
     origins: set[str] = set()
-    for index, wire in enumerate(batch.events):
-        envelope, digest = envelope_of(wire, index)
-        origin, seq = envelope["origin"], envelope["seq"]
-        origins.add(origin)
-        if already_held(session, origin, seq, digest, batch.sender):
-            skipped += 1
-            continue
-        if not _below(session, origin, batch.sender):
-            raise SyncRefused("error.sync.foreign_origin", index=index, origin=origin)
-        _check_link(session, envelope, index)
-        check_signer(session, envelope, wire, index)
-        session.add(event_row(envelope, wire, digest))
-        try:
-            projector.apply(session, envelope, digest)
-        except (ValueError, KeyError, TypeError):
-            # Well signed, but about something this office does not hold (an office, an
-            # application, a material it never saw): refused whole, nothing half applied.
-            raise SyncRefused(
-                "error.sync.cannot_apply", index=index, origin=origin, seq=seq
-            ) from None
-        session.flush()
-        stored += 1
-        held += session.get(HeldEvent, (origin, seq)) is not None
+    with holding_loaded(session):
+        for index, wire in enumerate(batch.events):
+            envelope, digest = envelope_of(wire, index)
+            origin, seq = envelope["origin"], envelope["seq"]
+            origins.add(origin)
+            if already_held(session, origin, seq, digest, batch.sender):
+                skipped += 1
+                continue
+            if not _below(session, origin, batch.sender):
+                raise SyncRefused("error.sync.foreign_origin", index=index, origin=origin)
+            _check_link(session, envelope, index)
+            check_signer(session, envelope, wire, index, here=here.code)
+            session.add(event_row(envelope, wire, digest))
+            try:
+                held += projector.apply(session, envelope, digest)
+            except (ValueError, KeyError, TypeError):
+                # Well signed, but about something this office does not hold (an office, an
+                # application, a material it never saw): refused whole, nothing half applied.
+                raise SyncRefused(
+                    "error.sync.cannot_apply", index=index, origin=origin, seq=seq
+                ) from None
+            stored += 1
     heads = {}
     for origin in sorted(origins):
         head = session.get(ChainHead, origin)
@@ -194,8 +193,11 @@ def _check_link(session: Session, envelope: dict[str, Any], index: int) -> None:
         raise SyncRefused("error.sync.prev", index=index, origin=envelope["origin"], seq=seq)
 
 
-def check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, index: int) -> None:
-    """Refuse an event not signed by an active operator of its origin allowed to sign it."""
+def check_signer(
+    session: Session, envelope: dict[str, Any], wire: WireEvent, index: int, *, here: str
+) -> None:
+    """Refuse an event not signed by an active operator of its origin (office ``here``
+    receiving it) allowed to sign it."""
     origin, actor = envelope["origin"], envelope["actor"]
     if envelope["type"] == "office.opened" and envelope["seq"] == 1:
         body = envelope["body"]
@@ -206,12 +208,8 @@ def check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, in
         if not genuine or office.get("code") != origin:
             raise SyncRefused("error.sync.genesis", index=index, origin=origin)
     else:
-        operator = session.scalars(
-            select(Operator).where(
-                col(Operator.key_id) == envelope["key_id"], col(Operator.office_code) == origin
-            )
-        ).first()
-        if operator is None or operator.username != actor:
+        operator = session.get(Operator, (origin, actor))
+        if operator is None or operator.key_id != envelope["key_id"]:
             raise SyncRefused("error.sync.unknown_key", index=index, key_id=envelope["key_id"])
         if not may_sign(
             operator.role, tuple(operator.departments), envelope["type"],
@@ -221,7 +219,7 @@ def check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, in
                 "error.sync.not_allowed", index=index, actor=actor, role=f"role.{operator.role}",
                 type=envelope["type"],
             )  # fmt: skip
-        if not _may_touch_case(session, envelope):
+        if not _may_touch_case(session, envelope, here):
             raise SyncRefused(
                 "error.sync.not_allowed", index=index, actor=actor, role=f"role.{operator.role}",
                 type=envelope["type"],
@@ -231,7 +229,7 @@ def check_signer(session: Session, envelope: dict[str, Any], wire: WireEvent, in
         raise SyncRefused("error.sync.signature", index=index, origin=origin, seq=envelope["seq"])
 
 
-def _may_touch_case(session: Session, envelope: dict[str, Any]) -> bool:
+def _may_touch_case(session: Session, envelope: dict[str, Any], here: str) -> bool:
     """Whether an event made here or below may be about its case: the window's work only at the
     office that accepted the case, the rest there or above it; never a sibling's or a parent's
     case. Events from above were checked by the upstream that relays them."""
@@ -239,7 +237,6 @@ def _may_touch_case(session: Session, envelope: dict[str, Any]) -> bool:
     if subject is None or envelope["type"] in projector.OPENERS:
         return True
     application = session.get(Application, subject)
-    here = local_office(session).code
     if application is None or not _below(session, envelope["origin"], here):
         return True  # an unknown case is refused by the projector; one above is not ours to judge
     above: list[str] = []

@@ -93,6 +93,29 @@ def writing(engine: Engine) -> Iterator[Session]:
         raise
 
 
+@contextmanager
+def holding_loaded(session: Session) -> Iterator[None]:
+    """Keep every object ``session`` loads or stores in memory until the block ends.
+
+    The identity map holds clean objects only weakly, so a loop that checks and applies
+    thousands of events would read the same office, operator, task and chain head back from
+    the database for every one of them.
+    """
+    kept: list[object] = []
+
+    def keep(_session: Session, instance: object) -> None:
+        kept.append(instance)
+
+    names = ("loaded_as_persistent", "pending_to_persistent", "detached_to_persistent")
+    for name in names:
+        event.listen(session, name, keep)
+    try:
+        yield
+    finally:
+        for name in names:
+            event.remove(session, name, keep)
+
+
 def _busy(error: OperationalError) -> bool:
     """SQLite's SQLITE_BUSY or SQLITE_LOCKED, after the busy timeout ran out."""
     original = error.orig

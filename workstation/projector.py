@@ -61,16 +61,17 @@ def handles_opener(event_type: str, case_only: Handler) -> None:
     _OPENERS[event_type] = case_only
 
 
-def apply(session: Session, envelope: Envelope, digest: str, *, log: Session | None = None) -> None:
-    """Project ``envelope`` (whose payload hashes to ``digest``); unknown types are errors.
+def apply(session: Session, envelope: Envelope, digest: str, *, log: Session | None = None) -> bool:
+    """Project ``envelope`` (whose payload hashes to ``digest``); True if it was held for review.
 
-    An event of an application that sorts before one already applied replays the case in
+    Unknown types are errors. An event of an application that sorts before one already applied replays the case in
     the agreed order; its envelopes are read from ``log`` (the session holding the events,
     if not this one).
     """
     if envelope["type"] not in _HANDLERS and envelope["type"] not in REVIEWS:
         raise ValueError(f"no projection for event type {envelope['type']!r}")
-    if _signed_by_revoked(session, envelope):
+    held = _signed_by_revoked(session, envelope)
+    if held:
         _hold(session, envelope)
     elif envelope["type"] in REVIEWS:
         _review(session, envelope, log or session)
@@ -83,6 +84,7 @@ def apply(session: Session, envelope: Envelope, digest: str, *, log: Session | N
         head.seq, head.hash = envelope["seq"], digest
         session.add(head)
     session.flush()
+    return held
 
 
 def _project(session: Session, envelope: Envelope, log: Session) -> None:
