@@ -32,7 +32,6 @@ from models import (
 from sync.wire import Batch, Receipt, WireEvent
 from workstation import projector
 from workstation.crypto import ALG_ED25519, Signer, canonical, key_id, sha256_hex, verify_signature
-from workstation.db import holding_loaded
 from workstation.errors import SyncRefused
 from workstation.eventlog import GENESIS_PREV, decode
 from workstation.projector import subject_of
@@ -92,28 +91,27 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
             raise SyncRefused("error.sync.prerequisite", origin=origin, need=needed, have=have)
     stored = skipped = held = 0
     origins: set[str] = set()
-    with holding_loaded(session):
-        for index, wire in enumerate(batch.events):
-            envelope, digest = envelope_of(wire, index)
-            origin, seq = envelope["origin"], envelope["seq"]
-            origins.add(origin)
-            if already_held(session, origin, seq, digest, batch.sender):
-                skipped += 1
-                continue
-            if not _below(session, origin, batch.sender):
-                raise SyncRefused("error.sync.foreign_origin", index=index, origin=origin)
-            _check_link(session, envelope, index)
-            check_signer(session, envelope, wire, index, here=here.code)
-            session.add(event_row(envelope, wire, digest))
-            try:
-                held += projector.apply(session, envelope, digest)
-            except (ValueError, KeyError, TypeError):
-                # Well signed, but about something this office does not hold (an office, an
-                # application, a material it never saw): refused whole, nothing half applied.
-                raise SyncRefused(
-                    "error.sync.cannot_apply", index=index, origin=origin, seq=seq
-                ) from None
-            stored += 1
+    for index, wire in enumerate(batch.events):
+        envelope, digest = envelope_of(wire, index)
+        origin, seq = envelope["origin"], envelope["seq"]
+        origins.add(origin)
+        if already_held(session, origin, seq, digest, batch.sender):
+            skipped += 1
+            continue
+        if not _below(session, origin, batch.sender):
+            raise SyncRefused("error.sync.foreign_origin", index=index, origin=origin)
+        _check_link(session, envelope, index)
+        check_signer(session, envelope, wire, index, here=here.code)
+        session.add(event_row(envelope, wire, digest))
+        try:
+            held += projector.apply(session, envelope, digest)
+        except (ValueError, KeyError, TypeError):
+            # Well signed, but about something this office does not hold (an office, an
+            # application, a material it never saw): refused whole, nothing half applied.
+            raise SyncRefused(
+                "error.sync.cannot_apply", index=index, origin=origin, seq=seq
+            ) from None
+        stored += 1
     heads = {}
     for origin in sorted(origins):
         head = session.get(ChainHead, origin)

@@ -77,7 +77,11 @@ def writing(engine: Engine) -> Iterator[Session]:
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
     try:
         # Objects stay readable after the commit: callers report what they just wrote.
-        with Session(bind, expire_on_commit=False) as session, session.begin():
+        with (
+            Session(bind, expire_on_commit=False) as session,
+            session.begin(),
+            holding_loaded(session),
+        ):
             if not is_sqlite(engine):
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
             yield session
@@ -97,9 +101,9 @@ def writing(engine: Engine) -> Iterator[Session]:
 def holding_loaded(session: Session) -> Iterator[None]:
     """Keep every object ``session`` loads or stores in memory until the block ends.
 
-    The identity map holds clean objects only weakly, so a loop that checks and applies
+    The identity map holds clean objects only weakly, so a transaction that checks and applies
     thousands of events would read the same office, operator, task and chain head back from
-    the database for every one of them.
+    the database for every one of them. A write transaction holds what it touched anyway.
     """
     kept: list[object] = []
 

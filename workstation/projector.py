@@ -64,9 +64,9 @@ def handles_opener(event_type: str, case_only: Handler) -> None:
 def apply(session: Session, envelope: Envelope, digest: str, *, log: Session | None = None) -> bool:
     """Project ``envelope`` (whose payload hashes to ``digest``); True if it was held for review.
 
-    Unknown types are errors. An event of an application that sorts before one already applied replays the case in
-    the agreed order; its envelopes are read from ``log`` (the session holding the events,
-    if not this one).
+    Unknown types are errors. An event of an application that sorts before one already
+    applied replays the case in the agreed order; its envelopes are read from ``log`` (the
+    session holding the events, if not this one).
     """
     if envelope["type"] not in _HANDLERS and envelope["type"] not in REVIEWS:
         raise ValueError(f"no projection for event type {envelope['type']!r}")

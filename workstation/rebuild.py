@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel, col
 from models import PROJECTIONS, Event
 from workstation import projector
 from workstation.crypto import sha256_hex
+from workstation.db import holding_loaded
 from workstation.eventlog import decode
 
 _TABLES = [model.__table__ for model in PROJECTIONS]  # type: ignore[attr-defined]
@@ -36,9 +37,10 @@ def _replay(session: Session, source: Session, batch: int = 2000) -> int:
             .order_by(col(Event.id))
             .limit(batch)
         ).all()
-        for row_id, payload in page:
-            projector.apply(session, decode(payload), sha256_hex(payload), log=source)
-            last_id = row_id
+        with holding_loaded(session):
+            for row_id, payload in page:
+                projector.apply(session, decode(payload), sha256_hex(payload), log=source)
+                last_id = row_id
         count += len(page)
         session.expunge_all()  # keep memory flat on long logs
         if len(page) < batch:
