@@ -32,3 +32,20 @@ def summary(name: str, tally: Tally, request: pytest.FixtureRequest) -> Iterator
     print(  # the campaign's summary line (make stress shows it)
         f"\nstress {name}: trials {tally.trials}, failures {failures}, data lost {failures}"
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """As a plugin (``-p tests.campaign``) with ONEWINDOW_CAMPAIGN set: the summary line of a
+    campaign made of ordinary tests, each a trial (every test asserts that a refusal changed
+    nothing, so a failed one counts as data lost too)."""
+    name = os.environ.get("ONEWINDOW_CAMPAIGN")
+    if not name:
+        return
+    stats = terminalreporter.stats
+    passed = len(stats.get("passed", []))
+    failed = len(stats.get("failed", [])) + len(stats.get("error", []))
+    skipped = len(stats.get("skipped", []))
+    terminalreporter.write_line(
+        f"stress {name}: trials {passed + failed}, failures {failed}, data lost {failed}, "
+        f"skipped {skipped}"
+    )
