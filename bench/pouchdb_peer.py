@@ -23,7 +23,6 @@ import json
 import queue
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -225,8 +224,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Install the peer if needed, run it once, print the row; the exit status."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """Install the peer if needed, run it once, print the row (or why it is skipped)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=_positive, default=2000, help="default 2000")
     parser.add_argument("--doc-bytes", type=_positive, default=400, help="default 400")
@@ -236,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     skipped = install()
     if skipped is not None:
         print(skipped)
-        return 0
+        return
     installed_in = time.perf_counter() - began
     run = replicate(args.docs, args.doc_bytes, args.batch)
     print(
@@ -246,8 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if installed_in > 1:
         print(f"(npm install first: {installed_in:.1f} s)")
-    return 0
 
 
+# No sys.exit here: ``python -m bench`` runs this module with runpy as __main__, and a
+# SystemExit would end its loop over the other benchmarks too.
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
