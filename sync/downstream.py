@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
 from models import Application, ChainHead, Event, Office, SyncCursor
-from sync.receive import already_held, check_signer, envelope_of, event_row
+from sync.receive import check_signer, event_row, incoming
 from sync.wire import Batch, WireEvent
 from workstation import projector
 from workstation.crypto import Signer
@@ -92,8 +92,7 @@ def accept_pulled(session: Session, batch: Batch) -> int:
         raise SyncRefused("error.sync.batch_signature", office=batch.sender)
     ours = subtree(session, here.code)
     stored = 0
-    for index, wire in enumerate(batch.events):
-        envelope, digest = envelope_of(wire, index)
+    for index, wire, envelope, digest, known in incoming(session, batch):
         origin, seq = envelope["origin"], envelope["seq"]
         if origin in ours:
             raise SyncRefused("error.sync.own_origin", index=index, origin=origin)
@@ -101,7 +100,7 @@ def accept_pulled(session: Session, batch: Batch) -> int:
         if subject is not None and session.get(Application, subject) is None:
             # A bundle made for another office below carries its cases, not ours.
             raise SyncRefused("error.sync.not_ours", index=index, tracking_no=subject)
-        if already_held(session, origin, seq, digest, batch.sender):
+        if known:
             continue
         head = session.get(ChainHead, origin)
         if head is not None and seq <= head.seq:

@@ -12,6 +12,7 @@ heads and cursors are written in the caller's one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -91,11 +92,10 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
             raise SyncRefused("error.sync.prerequisite", origin=origin, need=needed, have=have)
     stored = skipped = held = 0
     origins: set[str] = set()
-    for index, wire in enumerate(batch.events):
-        envelope, digest = envelope_of(wire, index)
+    for index, wire, envelope, digest, known in incoming(session, batch):
         origin, seq = envelope["origin"], envelope["seq"]
         origins.add(origin)
-        if already_held(session, origin, seq, digest, batch.sender):
+        if known:
             skipped += 1
             continue
         if not _below(session, origin, batch.sender):
@@ -122,16 +122,48 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
     return Accepted(stored, skipped, receipt, held)
 
 
-def already_held(session: Session, origin: str, seq: int, digest: str, sender: str) -> bool:
-    """True if this very event is held (skip it); another at its place is a fork (refused)."""
-    held = session.scalars(
-        select(Event).where(col(Event.origin) == origin, col(Event.seq) == seq)
-    ).first()
-    if held is None:
-        return False
-    if held.hash != digest:
-        raise ForkRefused(Fork(origin, seq, held.hash, digest), sender)
-    return True
+def incoming(
+    session: Session, batch: Batch
+) -> Iterator[tuple[int, WireEvent, dict[str, Any], str, bool]]:
+    """Each event of ``batch`` in order: its index, wire form, envelope, hash, and whether this
+    very event is held here already (skip it). Another event held at its place is a fork,
+    refused; an undecodable event is refused at its index. What is held is read once per
+    batch, not once per event; an event the caller goes on from counts as held after it.
+    """
+    decoded: list[tuple[dict[str, Any], str] | SyncRefused] = []
+    for index, wire in enumerate(batch.events):
+        try:
+            decoded.append(envelope_of(wire, index))
+        except SyncRefused as refusal:
+            decoded.append(refusal)  # raised in its turn, after the events before it
+    held = _held_hashes(session, [item[0] for item in decoded if isinstance(item, tuple)])
+    for index, (wire, item) in enumerate(zip(batch.events, decoded, strict=True)):
+        if isinstance(item, SyncRefused):
+            raise item
+        envelope, digest = item
+        place = (envelope["origin"], envelope["seq"])
+        stored = held.get(place)
+        if stored is not None and stored != digest:
+            raise ForkRefused(Fork(place[0], place[1], stored, digest), batch.sender)
+        yield index, wire, envelope, digest, stored is not None
+        held[place] = digest
+
+
+def _held_hashes(session: Session, envelopes: list[dict[str, Any]]) -> dict[tuple[str, int], str]:
+    """The hashes of the stored events at the places ``envelopes`` name, one query per origin."""
+    spans: dict[str, tuple[int, int]] = {}
+    for envelope in envelopes:
+        low, high = spans.get(envelope["origin"], (envelope["seq"], envelope["seq"]))
+        spans[envelope["origin"]] = (min(low, envelope["seq"]), max(high, envelope["seq"]))
+    held: dict[tuple[str, int], str] = {}
+    for origin, (low, high) in sorted(spans.items()):
+        rows = session.execute(
+            select(col(Event.seq), col(Event.hash)).where(
+                col(Event.origin) == origin, col(Event.seq) >= low, col(Event.seq) <= high
+            )
+        )
+        held.update(((origin, seq), digest) for seq, digest in rows)
+    return held
 
 
 def record_fork(session: Session, refused: ForkRefused, now: datetime) -> None:

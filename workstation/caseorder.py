@@ -65,10 +65,24 @@ def order_key(envelope: Envelope) -> str:
     return f"{at} {envelope['origin']} {envelope['seq']:012d}"
 
 
+_LATEST = "caseorder.latest"
+"""Where a session keeps the latest order key of each case it read or placed an event of."""
+
+
 def latest_key(session: Session, tracking_no: str) -> str | None:
     """The order key of the last event applied to an application (None if it has none)."""
-    query = select(func.max(CaseEvent.order_key)).where(col(CaseEvent.tracking_no) == tracking_no)
-    return session.scalar(query)
+    known: dict[str, str | None] = session.info.setdefault(_LATEST, {})
+    if tracking_no not in known:
+        query = select(func.max(CaseEvent.order_key)).where(
+            col(CaseEvent.tracking_no) == tracking_no
+        )
+        known[tracking_no] = session.scalar(query)
+    return known[tracking_no]
+
+
+def forget_latest(session: Session) -> None:
+    """Drop what ``latest_key`` remembers (after case events were deleted in bulk)."""
+    session.info.pop(_LATEST, None)
 
 
 def not_before(latest: str | None, origin: str, now: datetime) -> datetime:
@@ -87,10 +101,16 @@ def not_before(latest: str | None, origin: str, now: datetime) -> datetime:
 
 
 def place(session: Session, subject: str, env: Envelope, outcome: str, reason: str) -> None:
+    """Keep ``env`` at its place in its case, with what became of it."""
+    key = order_key(env)
+    known = session.info.get(_LATEST, {})
+    if subject in known:
+        # Only this function writes case events: what it places is the latest, or not.
+        known[subject] = max(known[subject] or "", key)
     session.add(
         CaseEvent(
             tracking_no=subject,
-            order_key=order_key(env),
+            order_key=key,
             origin=env["origin"],
             seq=env["seq"],
             outcome=outcome,

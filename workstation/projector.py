@@ -83,7 +83,7 @@ def apply(session: Session, envelope: Envelope, digest: str, *, log: Session | N
     else:
         head.seq, head.hash = envelope["seq"], digest
         session.add(head)
-    session.flush()
+    # No flush here: the next query flushes what it needs, so a batch's rows go out together.
     return held
 
 

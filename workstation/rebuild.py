@@ -11,7 +11,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col
 
 from models import PROJECTIONS, Event
-from workstation import projector
+from workstation import caseorder, projector
 from workstation.crypto import sha256_hex
 from workstation.db import holding_loaded
 from workstation.eventlog import decode
@@ -42,6 +42,7 @@ def _replay(session: Session, source: Session, batch: int = 2000) -> int:
                 projector.apply(session, decode(payload), sha256_hex(payload), log=source)
                 last_id = row_id
         count += len(page)
+        session.flush()
         session.expunge_all()  # keep memory flat on long logs
         if len(page) < batch:
             return count
@@ -97,6 +98,7 @@ def rebuild_in_place(session: Session) -> int:
     """Drop every projection row and replay the whole log, in the caller's transaction."""
     for table in reversed(_TABLES):
         session.execute(delete(table))
+    caseorder.forget_latest(session)
     return _replay(session, session)
 
 
