@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck layers pytest stress demo bench clean
+.PHONY: run test lint typecheck layers pytest stress demo bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -37,8 +37,12 @@ pytest: $(STAMP)
 stress: $(STAMP)
 	scripts/stress.sh $(BIN)/python
 
+## bench: every hot path beside its limit or peer (bench/RESULTS.md); bench-quick: small sizes
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
