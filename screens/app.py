@@ -160,6 +160,8 @@ class WorkstationApp(App[None]):
     def home(self) -> None:
         """Show the logged-in operator's home screen."""
         actor = self.bench.me
+        # The idle time runs from the moment the operator is in: a slow login is not idleness.
+        self._touched = monotonic()
         self.action_go(HOMES[actor.role])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
