@@ -15,6 +15,7 @@ county lacks; duplicated is what the county stores twice, plus every chain head 
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import ssl
@@ -73,6 +74,8 @@ class Pushed:
     hub: int
     seconds: float = 0.0
     events: int = 0
+    resent: int = 0
+    """Events the county already held: a request timed out or was cut, then went again."""
     error: str = ""
 
 
@@ -89,6 +92,9 @@ class Tally:
     unreceipted: set[str] = field(default_factory=set)
     """Townships whose push cursor stopped short of their head."""
     times: list[float] = field(default_factory=list)
+    resent: int = 0
+    cuts: int = 0
+    """Requests the client saw cut or time out (it waits and tries again)."""
     per_hub: list[int] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
     hub_lines: Counter[str] = field(default_factory=Counter)
@@ -240,7 +246,7 @@ def push_all(towns: list[Township], copies: Path, urls: list[str]) -> tuple[list
             began = time.perf_counter()
             try:
                 report = client.push(engine, settings, clock=clock, http=http)
-                pushed[i].events = report.events
+                pushed[i].events, pushed[i].resent = report.events, report.resent
             except Exception as error:  # every failure is counted, whatever its kind
                 pushed[i].error = f"{type(error).__name__}: {error}"[:160]
             pushed[i].seconds = time.perf_counter() - began
@@ -293,6 +299,28 @@ def compare(county: Engine, towns: list[Township], copies: Path, tally: Tally) -
     tally.duplicated += tally.heads_off
 
 
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def counting(logger: logging.Logger) -> Iterator[list[logging.LogRecord]]:
+    """The warnings ``logger`` gives meanwhile (a cut link), kept instead of printed."""
+    kept, propagate = _Kept(), logger.propagate
+    logger.addHandler(kept)
+    logger.propagate = False
+    try:
+        yield kept.records
+    finally:
+        logger.removeHandler(kept)
+        logger.propagate = propagate
+
+
 def hub_output(path: Path, lines: Counter[str]) -> None:
     """Count the hub's complaints (uvicorn logs warnings and errors only)."""
     for line in path.read_text(errors="replace").splitlines():
@@ -320,13 +348,15 @@ def push_round(towns: list[Township], county_keys: Path, where: Path, note: Note
         ):
             note(f"{len(towns)} townships pushing")
             urls = [f"http://127.0.0.1:{port}" for port in ports]
-            pushed, seconds = push_all(towns, copies, urls)
+            with counting(client.log) as cuts:
+                pushed, seconds = push_all(towns, copies, urls)
         tally = Tally(events=sum(town.head for town in towns), seconds=seconds)
         compare(county, towns, copies, tally)
     failed = {town.code for town, p in zip(towns, pushed, strict=True) if p.error}
     tally.errors = len(failed | tally.unreceipted)
     tally.reasons.update(p.error for p in pushed if p.error)
     tally.times = [p.seconds for p in pushed]
+    tally.resent, tally.cuts = sum(p.resent for p in pushed), len(cuts)
     tally.per_hub = [sum(p.events for p in pushed if p.hub == n) for n in range(HUBS)]
     for output in outputs:
         hub_output(output, tally.hub_lines)
@@ -393,6 +423,8 @@ def measure(count: int, events: int, rounds: int, note: Note) -> list[Figure]:
                 "lost": lost,
                 "duplicated": duplicated,
                 "heads_off": sum(t.heads_off for t in tallies),
+                "requests_cut_or_timed_out": sum(t.cuts for t in tallies),
+                "events_resent": sum(t.resent for t in tallies),
                 "error_reasons": dict(reasons.most_common(5)),
                 "hub_complaints": dict(hub_lines.most_common(5)),
                 "build_seconds_per_township": round(build_each, 3),
