@@ -1,23 +1,18 @@
 """Many townships pushing at once to one county hub: two `onewindow hub` processes on one
 PostgreSQL, every township running the client's own ``push`` in a thread of its own.
 
-Each township is a SQLite file of its own, opened by the services (``init_office``, the demo
-catalog, a clerk and a fire officer, its office key, the county as its upstream) and grown to
-E signed events (one application, then the fire task claimed and released in turn). They are
-built once per run; every round pushes from fresh copies (SQLite's backup API) to a county on a
-fresh PostgreSQL schema. The county keeps the same office key in every round, so the
-townships' record of their upstream stays true. Operators' keys use scrypt at 2**10, as the
-test suite's do (the production cost is for passwords, not for this figure).
-
-Afterwards the county is compared with every township: lost is what a township holds and the
-county lacks; duplicated is what the county stores twice, plus every chain head that differs.
+The townships are SQLite files built once per run by ``bench.township_logs``; every round
+pushes fresh copies of them to a county on a fresh PostgreSQL schema, half to each hub, all
+released together. The figure is the round's events over its wall seconds. Afterwards the
+county is compared with every township: lost is what a township holds and the county lacks;
+duplicated is what the county stores twice, plus every chain head that differs; errors are the
+pushes that raised or left a township's push cursor short of its head.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -25,7 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,34 +32,18 @@ from sqlmodel import col
 
 from bench.lib import Figure, Note, Row, Size, Spread, rate, stopwatch
 from bench.places import folder, postgres_database
+from bench.township_logs import Township, build, copy_database
 from models import ChainHead, Event
 from sync import client
-from tests.conftest import COUNTY as PARENT
-from tests.conftest import NOW, OFFICE, PASSWORD
-from tests.factories import request_for
+from tests.conftest import NOW
 from tests.levels import COUNTY, free_port, open_level
-from workstation import crypto, officekey
-from workstation.catalog import load_catalog
-from workstation.db import make_engine, reading, upgrade, writing
-from workstation.services import enrolment, intake, office, tasks
-from workstation.services.auth import login
-from workstation.services.enrolment import OfficeCard
+from workstation.db import make_engine, reading, writing
+from workstation.services import enrolment
 from workstation.services.outbox import pushed_up_to
 from workstation.settings import load_settings
 
 HUBS = 2
 """Hub processes serving the one county database; township i pushes to hub i mod HUBS."""
-
-
-@dataclass(frozen=True)
-class Township:
-    """One township, built once: its untouched database, keys, card and head."""
-
-    code: str
-    database: Path
-    key_dir: Path
-    card: OfficeCard
-    head: int
 
 
 @dataclass
@@ -98,96 +77,6 @@ class Tally:
     per_hub: list[int] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
     hub_lines: Counter[str] = field(default_factory=Counter)
-
-
-def copy_database(source: Path, target: Path) -> None:
-    """A consistent copy of a SQLite database (the backup API, never a file copy)."""
-    with closing(sqlite3.connect(source)) as old, closing(sqlite3.connect(target)) as new:
-        old.backup(new)
-
-
-def county_card(key_dir: Path) -> OfficeCard:
-    """The county's office key (made once, kept for every round's county); its card."""
-    signer = officekey.create(key_dir, COUNTY.code)
-    return OfficeCard(
-        COUNTY.code, COUNTY.name, COUNTY.level, signer.key_id, signer.public_key.hex()
-    )
-
-
-def build_township(
-    template: Path, where: Path, number: int, events: int, upstream: OfficeCard
-) -> Township:
-    """A township opened by the services, linked to ``upstream`` and grown to ``events``."""
-    code = f"{PARENT.code}{number:03d}"
-    database, key_dir = where / f"{code}.db", where / f"{code}-keys"
-    copy_database(template, database)
-    engine = make_engine(f"sqlite:///{database}")
-    spec = office.OfficeSpec(code, f"{OFFICE.name}（{code}）", OFFICE.level)
-    try:
-        with writing(engine) as session:
-            admin = office.init_office(
-                session,
-                key_dir=key_dir,
-                office=spec,
-                parent=PARENT,
-                admin_username="admin",
-                admin_name="管理员",
-                admin_password=PASSWORD,
-                now=NOW,
-            )
-            office.publish_catalog(session, actor=admin, catalog=load_catalog(), now=NOW)
-            for username, role, departments in (
-                ("clerk", "clerk", []),
-                ("fire", "officer", ["fire"]),
-            ):
-                office.add_operator(
-                    session,
-                    actor=admin,
-                    key_dir=key_dir,
-                    username=username,
-                    name=f"{username}员",
-                    role=role,
-                    departments=departments,
-                    password=PASSWORD,
-                    now=NOW,
-                )
-            enrolment.register_office_key(session, actor=admin, key_dir=key_dir, now=NOW)
-            enrolment.register_upstream(session, actor=admin, card=upstream, now=NOW)
-        with reading(engine) as session:
-            clerk = login(session, key_dir=key_dir, username="clerk", password=PASSWORD)
-            fire = login(session, key_dir=key_dir, username="fire", password=PASSWORD)
-            card = enrolment.office_card(session)
-        with writing(engine) as session:
-            request = request_for("hotel-open")
-            number_ = intake.accept(session, actor=clerk, request=request, now=NOW).tracking_no
-            head = session.get(ChainHead, code)
-            assert head is not None
-            for step in range(max(events - head.seq, 0)):
-                act = tasks.claim if step % 2 == 0 else tasks.release
-                act(session, actor=fire, task_id=f"{number_}/fire", now=NOW)
-        with reading(engine) as session:
-            head = session.get(ChainHead, code)
-            assert head is not None
-            return Township(code, database, key_dir, card, head.seq)
-    finally:
-        engine.dispose()
-
-
-def build(where: Path, count: int, events: int, note: Note) -> tuple[list[Township], Path, float]:
-    """``count`` townships of ``events`` each; them, the county's key folder, seconds each."""
-    crypto.SCRYPT_N = 2**10  # operators' keys at the test suite's cost (see the docstring)
-    template, county_keys = where / "template.db", where / "county-keys"
-    upgrade_engine = make_engine(f"sqlite:///{template}")
-    upgrade(upgrade_engine)
-    upgrade_engine.dispose()
-    upstream = county_card(county_keys)
-    built: list[Township] = []
-    with stopwatch() as took:
-        for number in range(1, count + 1):
-            if number % 10 == 1:
-                note(f"building township {number}/{count}")
-            built.append(build_township(template, where, number, events, upstream))
-    return built, county_keys, took[0] / count
 
 
 @contextmanager
