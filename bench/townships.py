@@ -123,33 +123,39 @@ def push_all(towns: list[Township], copies: Path, urls: list[str]) -> tuple[list
     # One TLS context for all: httpx builds one per client otherwise, a cost of the bench.
     context = ssl.create_default_context()
     pushed = [Pushed(hub=i % len(urls)) for i in range(len(towns))]
+    # Everything a thread needs is made here, so no thread can fail before the start line.
+    engines = [make_engine(f"sqlite:///{copies / town.database.name}") for town in towns]
+    settings = [
+        load_settings(key_dir=town.key_dir, upstream_url=urls[p.hub])
+        for town, p in zip(towns, pushed, strict=True)
+    ]
+    https = [
+        httpx.Client(base_url=urls[p.hub], timeout=client.TIMEOUT, verify=context) for p in pushed
+    ]
     start = threading.Barrier(len(towns) + 1)
 
-    def one(i: int, town: Township) -> None:
-        url = urls[pushed[i].hub]
-        engine = make_engine(f"sqlite:///{copies / town.database.name}")
-        settings = load_settings(key_dir=town.key_dir, upstream_url=url)
-        http = httpx.Client(base_url=url, timeout=client.TIMEOUT, verify=context)
+    def one(i: int) -> None:
+        start.wait()
+        began = time.perf_counter()
         try:
-            start.wait()
-            began = time.perf_counter()
-            try:
-                report = client.push(engine, settings, clock=clock, http=http)
-                pushed[i].events, pushed[i].resent = report.events, report.resent
-            except Exception as error:  # every failure is counted, whatever its kind
-                pushed[i].error = f"{type(error).__name__}: {error}"[:160]
-            pushed[i].seconds = time.perf_counter() - began
-        finally:
+            report = client.push(engines[i], settings[i], clock=clock, http=https[i])
+            pushed[i].events, pushed[i].resent = report.events, report.resent
+        except Exception as error:  # every failure is counted, whatever its kind
+            pushed[i].error = f"{type(error).__name__}: {error}"[:160]
+        pushed[i].seconds = time.perf_counter() - began
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(towns))]
+    try:
+        for thread in threads:
+            thread.start()
+        start.wait()
+        with stopwatch() as took:
+            for thread in threads:
+                thread.join()
+    finally:
+        for engine, http in zip(engines, https, strict=True):
             http.close()
             engine.dispose()
-
-    threads = [threading.Thread(target=one, args=(i, t)) for i, t in enumerate(towns)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    with stopwatch() as took:
-        for thread in threads:
-            thread.join()
     return pushed, took[0]
 
 
