@@ -6,7 +6,7 @@ from models.log import AuditEntry, ChainHead, Event, HeldEvent
 from models.org import Department, Office, Operator
 from models.sync import SyncCursor, SyncFork, SyncNonce, SyncReceipt, TrackAttempt
 
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0012"
 """The newest migration in ``models/migrations`` (a test checks it against Alembic's head)."""
 
 PROJECTIONS: tuple[type, ...] = (

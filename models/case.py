@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -72,6 +72,10 @@ class ApplicationMaterial(SQLModel, table=True):
     received_at: datetime | None = None
 
 
+_QUEUED = "state IN ('open', 'supplement')"
+_DECIDED = "state IN ('approved', 'rejected')"
+
+
 class Task(SQLModel, table=True):
     """One department's work item for one application."""
 
@@ -80,6 +84,23 @@ class Task(SQLModel, table=True):
         # A queue page walks this index in due order and skips finished tasks, instead of
         # sorting the whole department (states are an IN list, which the first index can't order).
         Index("ix_task_department_due", "department_code", "due_date", "id"),
+        # The dashboard's oldest open tasks and its recent decisions: partial indexes, each a
+        # small part of a county's tasks, so neither read scans the table.
+        Index(
+            "ix_task_open_opened",
+            "opened_at",
+            "id",
+            sqlite_where=text(_QUEUED),
+            postgresql_where=text(_QUEUED),
+        ),
+        Index(
+            "ix_task_decided_at",
+            "decided_at",
+            "department_code",
+            "opened_at",
+            sqlite_where=text(_DECIDED),
+            postgresql_where=text(_DECIDED),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=80)
