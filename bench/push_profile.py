@@ -24,12 +24,17 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 import sync.hub
 import sync.receive
+import sync.signing
+import sync.wire
 from bench.places import folder
 from bench.push_setup import Offices, offices, township
 from bench.push_speed import now
 from sync.client import push
 from workstation import projector
 from workstation.settings import load_settings
+
+POOL = "run_in_threadpool"
+"""What the hub hands each request's work to (replaced here, to profile that work)."""
 
 
 def _top(profiles: list[cProfile.Profile], sort: str, lines: int) -> str:
@@ -111,8 +116,8 @@ def shares(events: int) -> str:
     clocks.wrap(Session, "flush", "ORM flush (INSERT/UPDATE; autoflush and commit)")
     clocks.wrap(SessionTransaction, "commit", "commit (with its flush)")
     clocks.wrap(Session, "execute", "waiting for the write lock (pg_advisory_xact_lock)", _advisory)
-    clocks.wrap(sync.hub.Batch, "decode", "Batch.decode")
-    clocks.wrap(sync.hub.signing, "check", "request signature check")
+    clocks.wrap(sync.wire.Batch, "decode", "Batch.decode")
+    clocks.wrap(sync.signing, "check", "request signature check")
     try:
         with folder() as where, offices(town, where, serve=False) as round_:
             stop = _serve(round_)
@@ -138,7 +143,7 @@ def profile(events: int, lines: int = 30) -> str:
     town = township(events, print)
     handlers: list[cProfile.Profile] = []
     handled = [0.0]
-    original = sync.hub.run_in_threadpool
+    original = getattr(sync.hub, POOL)
 
     async def profiled(func: Callable[..., Any], *args: Any) -> Any:
         def run() -> Any:
@@ -151,7 +156,7 @@ def profile(events: int, lines: int = 30) -> str:
 
         return await original(run)
 
-    sync.hub.run_in_threadpool = profiled  # type: ignore[assignment]
+    setattr(sync.hub, POOL, profiled)
     loop = cProfile.Profile()
     mine = cProfile.Profile()
     try:
@@ -162,7 +167,7 @@ def profile(events: int, lines: int = 30) -> str:
             wall = time.perf_counter() - started
             stop()
     finally:
-        sync.hub.run_in_threadpool = original  # type: ignore[assignment]
+        setattr(sync.hub, POOL, original)
     head = (
         f"pushed {report.events} events in {report.batches} batches: {wall:.2f} s wall, "
         f"{report.events / wall:,.0f} events/s (under cProfile)\n"

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from bench.lib import Note
 from bench.places import CACHE, postgres_database
@@ -80,7 +81,7 @@ def township(events: int, note: Note) -> Township:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         shutil.rmtree(home, ignore_errors=True)
         building.rename(home)
-        record = {"code": hall.admin.office_code, "events": count, "raw_bytes": float(weight)}
+        record = {"code": hall.admin.office_code, "events": count, "raw_bytes": float(weight or 0)}
         facts.write_text(json.dumps(record), encoding="utf-8")
     said = json.loads(facts.read_text(encoding="utf-8"))
     return Township(
@@ -150,9 +151,11 @@ def offices(town: Township, where: Path, *, serve: bool = True) -> Iterator[Offi
 def stored(county: Engine, origin: str) -> tuple[int, int]:
     """The county's events of ``origin``: how many rows, and how many distinct places."""
     with reading(county) as session:
-        rows = session.scalar(select(func.count()).select_from(Event).where(Event.origin == origin))
+        rows = session.scalar(
+            select(func.count()).select_from(Event).where(col(Event.origin) == origin)
+        )
         places = session.scalar(
-            select(func.count(func.distinct(Event.seq))).where(Event.origin == origin)
+            select(func.count(func.distinct(Event.seq))).where(col(Event.origin) == origin)
         )
     return rows or 0, places or 0
 

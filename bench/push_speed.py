@@ -18,10 +18,12 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import Engine
 
 from bench import pouchdb_peer, sync_payload
 from bench.lib import (
@@ -59,18 +61,19 @@ RATE_NOTE = (
     "the two never overlap. Inside accept: the ORM flush (one INSERT round trip per event "
     "row and per projection row) ~31% of the wall, the signer's rights and Ed25519 check "
     "~18% (the verify alone ~11%), the projector's ORM objects ~13%, and the rest (~21%) "
-    "decoding envelopes, chain checks and building SQLModel rows (cProfile: ~11 "
-    "session.get and 2 validated SQLModel constructions per event). Waiting for the "
-    "database-wide write lock was ~1% in that run, but the lock key is shared by every "
-    "schema of the test database, and other sessions on this shared server held it for up "
-    "to 0.1 s at times. accept alone takes ~1,400 events/s here, so no client or HTTP "
-    "change can reach PouchDB's rate. Design change to meet it: store a batch with bulk "
-    "writes (Core executemany or COPY of the event rows and of each projection's rows, "
-    "one flush per batch instead of the ORM's unit of work per event) and verify the "
-    "batch's Ed25519 signatures before taking the write lock, on every core; that is in "
-    "sync/receive.py and workstation/projector.py, outside this row's reach. Pipelining "
-    "the client (reading and deflating the next batch while the hub stores this one) "
-    "would hide its ~15% only."
+    "decoding envelopes, chain checks and building SQLModel rows (cProfile: ~11 session.get"
+    " and 2 validated SQLModel constructions per event). Waiting for the write lock was ~1%"
+    " of the wall in that run and 18% in another: its advisory key is database-wide, shared"
+    " by every schema of the test database, so other sessions' writers on this shared "
+    "server hold the hub up (and 2 cores shared by several jobs make every figure here vary"
+    " by 2× from run to run). accept alone takes ~1,400 events/s here, so no client or HTTP"
+    " change can reach PouchDB's rate. Design change to meet it: store a batch with bulk "
+    "writes (Core executemany or COPY of the event rows and of each projection's rows, one "
+    "flush per batch instead of the ORM's unit of work per event) and verify the batch's "
+    "Ed25519 signatures before taking the write lock, on every core; that is in "
+    "sync/receive.py and workstation/projector.py, outside this row's reach. Pipelining the"
+    " client (reading and deflating the next batch while the hub stores this one) would "
+    "hide its ~15% only."
 )
 WIRE_NOTE = (
     " Cause: a 500-event body is ~450 KB, far past deflate's 32 KiB window, where zstd-3 "
@@ -218,18 +221,20 @@ def wire_bytes(note: Note) -> Figure:
         batches = sync_payload.walk(built, where, BATCH_SIZE).batches
     events = sum(b.events for b in batches)
     value = Spread.of([b.wire / b.events for b in batches])
-    common = {
-        "key": "push.wire_bytes",
-        "title": f"bytes on the wire per event (push, batches of {BATCH_SIZE}, demo township "
+    unjudged = Figure(
+        key="push.wire_bytes",
+        title=f"bytes on the wire per event (push, batches of {BATCH_SIZE}, demo township "
         f"of {events:,} events)",
-        "unit": "B/event",
-        "value": value,
-        "target": f"≤ {WIRE_LIMIT}× zstd-3",
-        "digits": 1,
-    }
+        unit="B/event",
+        value=value,
+        target=f"≤ {WIRE_LIMIT}× zstd-3",
+        passed=None,
+        digits=1,
+        note="zstandard is not installed, nor the zstd command: no peer to judge by",
+    )
     sizes = [b.zstd3 for b in batches]
     if zstd is None or any(s is None for s in sizes):
-        return Figure(**common, passed=None, note="zstandard is not installed, nor zstd")
+        return unjudged
     zstd_bytes = [s for s in sizes if s is not None]
     ratio = sum(b.wire for b in batches) / sum(zstd_bytes)
     raw = sum(b.raw for b in batches) / events
@@ -239,8 +244,8 @@ def wire_bytes(note: Note) -> Figure:
         f"zstd from {zstd}. Per event: raw signed event {raw:.0f} B, canonical batch body "
         f"{body:.0f} B (base64 inside JSON), on the wire (zlib-6) {value.median:.0f} B."
     ) + ("" if passed else WIRE_NOTE)
-    return Figure(
-        **common,
+    return replace(
+        unjudged,
         passed=passed,
         peer_title="zstandard level 3 of the same canonical batch bodies",
         peer=Spread.of([s / b.events for s, b in zip(zstd_bytes, batches, strict=True)]),
@@ -250,10 +255,10 @@ def wire_bytes(note: Note) -> Figure:
     )
 
 
-def _up_bytes(round_township: object, town: Township) -> int:
+def _up_bytes(round_township: Engine, town: Township) -> int:
     """About how many bytes the push sends up: one full batch's weight per event, times all."""
     key = officekey.load(town.key_dir, town.code)
-    with reading(round_township) as session:  # type: ignore[arg-type]
+    with reading(round_township) as session:
         batch = next_batch(session, key, limit=BATCH_SIZE)
     assert batch is not None
     return len(batch.encode()) * (town.events + 1) // len(batch.events)
