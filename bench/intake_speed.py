@@ -57,6 +57,24 @@ BULK_SHARE = 0.30
 """Of the limit's rate, bulk."""
 SINGLE_TARGET_MS = 10.0
 """p99 of one submit, call to commit."""
+BULK_PROFILE = (
+    "cProfile of the bulk run: signing is ~1 % (two Ed25519 signs an application); the time "
+    "is the ORM: three flushes an application (applicant upsert, application, the autoflush "
+    "of the next query), ~21 SQLModel objects built through pydantic and SQLAlchemy "
+    "instrumentation (~80 us each), the applicant's checks (phone, pinyin) and the matter "
+    "validated again on every accept. A task's requested list given instead of defaulted "
+    "already cut Task() from ~300 to ~90 us. To meet the target (~0.5 ms an application): "
+    "project an intake's tasks and materials with Core executemany (tried: -25 % CPU, but "
+    "rebuild lost ~8 % as later task events miss the identity map, so not kept), batch the "
+    "rows of many applications into one flush, and cache the validated matter and calendar."
+)
+SINGLE_PROFILE = (
+    "The disk sets the floor: the peer, a raw commit of the same ~21 rows, waits for the same "
+    "WAL fsync (synchronous=FULL), so its p99 is what the disk alone costs; the gap between "
+    "the two p50s is our Python (ORM flushes and objects, as the bulk figure's profile shows). "
+    "Meeting 10 ms at p99 needs a disk whose fsync stays well under it, and less Python per "
+    "submit (the bulk figure's changes)."
+)
 
 Rows = dict[str, list[tuple[object, ...]]]
 """Table → rows, every column in the table's order."""
@@ -237,16 +255,19 @@ def bulk(size: Size, note: Note) -> Figure:
     value, peer = Spread.of(mine), Spread.of(theirs)
     share = value.median / peer.median
     rows = last[-1]
+    passed = at_least(value.median, BULK_TARGET) and at_least(share, BULK_SHARE)
+    cost = f"{1000 / value.median:.2f} ms an application, limit {1000 / peer.median:.2f} ms"
     return Figure(
         key="intake.bulk",
         title=f"bulk intake, {MATTER}, signed, {count:,} in one transaction",
         unit="applications/s",
         value=value,
         target=f"≥ {BULK_TARGET:,.0f}/s and ≥ {BULK_SHARE:.0%} of the limit",
-        passed=at_least(value.median, BULK_TARGET) and at_least(share, BULK_SHARE),
+        passed=passed,
         peer_title="limit: raw sqlite3 executemany of the same rows + the same Ed25519 signs",
         peer=peer,
         ratio=share,
+        note=cost if passed else f"{cost}. {BULK_PROFILE}",
         extra={
             "applications": count,
             "rows_written": _count(rows),
@@ -295,18 +316,20 @@ def single(size: Size, note: Note) -> Figure:
     mine, theirs = interleave(ours, peer, size.rounds)
     value, other = Spread.of(mine), Spread.of(theirs)
     p50, peer_p50 = Spread.of(p50s["ours"]), Spread.of(p50s["peer"])
+    passed = at_most(value.median, SINGLE_TARGET_MS)
+    said = f"p50 {p50.text(2)} ms (peer p50 {peer_p50.text(2)} ms); {count:,} submits a round"
     return Figure(
         key="intake.single",
         title="single intake, submit → committed, synchronous=FULL (p99)",
         unit="ms",
         value=value,
         target=f"p99 ≤ {SINGLE_TARGET_MS:.0f} ms",
-        passed=at_most(value.median, SINGLE_TARGET_MS),
+        passed=passed,
         peer_title="peer: raw sqlite3 BEGIN/executemany/COMMIT of the same rows (p99)",
         peer=other,
         ratio=other.median / value.median,
         digits=2,
-        note=f"p50 {p50.text(2)} ms (peer p50 {peer_p50.text(2)} ms); {count:,} submits a round",
+        note=said if passed else f"{said}. {SINGLE_PROFILE}",
         extra={
             "applications": count,
             "p50_ms": p50.median,
