@@ -117,6 +117,9 @@ def _accepted_case(session: Session, env: Envelope, body: dict[str, Any], at: da
                 state=task["state"],
                 opened_at=at if is_open else None,
                 due_date=_date(task.get("due")),
+                # Given, not defaulted: pydantic inspects a default factory's signature on
+                # every construction (about 0.2 ms a task, six tasks a hotel intake).
+                requested=[],
             )
         )
 
