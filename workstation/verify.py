@@ -14,12 +14,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Table
 from sqlmodel import Session, select
 
@@ -76,6 +77,17 @@ class _Key:
     role: str
     public_key: bytes
     office: str
+    loaded: Ed25519PublicKey | None = None
+
+    def holds(self, signature: bytes, payload: bytes) -> bool:
+        """True when this key signed ``payload``; the key is loaded once, not per event."""
+        try:
+            if self.loaded is None:
+                self.loaded = Ed25519PublicKey.from_public_bytes(self.public_key)
+            self.loaded.verify(signature, payload)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
 
 
 class Stored(Protocol):
@@ -129,7 +141,9 @@ class _Bad(Exception):
         self.reason, self.params = reason, params
 
 
-_COLUMNS = ("origin", "seq", "type", "ts", "actor", "key_id", "alg")
+_COLUMNS = ("origin", "seq", "type", "ts", "actor", "key_id", "alg", "prev_hash")
+"""The stored columns a signed envelope repeats (``prev_hash`` is its ``prev``), in the order
+they are checked."""
 
 
 class Verifier:
@@ -157,16 +171,32 @@ class Verifier:
             raise _Bad("verify.unreadable") from None
         if canonical(env) != row.payload:
             raise _Bad("verify.not_canonical")
-        for column in _COLUMNS:
-            if env.get(column) != getattr(row, column):
-                raise _Bad("verify.column", column=column)
-        if env.get("prev") != row.prev_hash:
-            raise _Bad("verify.column", column="prev_hash")
+        # One comparison of two tuples for the usual case; the first column that differs named.
+        get = env.get
+        signed = (
+            get("origin"), get("seq"), get("type"), get("ts"),
+            get("actor"), get("key_id"), get("alg"), get("prev"),
+        )  # fmt: skip
+        stored = (
+            row.origin,
+            row.seq,
+            row.type,
+            row.ts,
+            row.actor,
+            row.key_id,
+            row.alg,
+            row.prev_hash,
+        )
+        if signed != stored:
+            differs = (c for c, a, b in zip(_COLUMNS, signed, stored, strict=True) if a != b)
+            raise _Bad("verify.column", column=next(differs, "prev_hash"))
         if subject_of(env) != row.subject:
             raise _Bad("verify.column", column="subject")
         if sha256_hex(row.payload) != row.hash:
             raise _Bad("verify.hash")
-        chain = self.chains.setdefault(row.origin, _Chain())
+        chain = self.chains.get(row.origin)
+        if chain is None:  # not setdefault: that would build a chain for every event
+            chain = self.chains[row.origin] = _Chain()
         if row.origin in self.sparse:
             if row.seq <= chain.seq:
                 raise _Bad("verify.gap", expected=chain.seq + 1, found=row.seq)
@@ -233,7 +263,9 @@ class Verifier:
                 raise _Bad("verify.wrong_actor", actor=row.actor)
             if env["type"] in KEY_ADMIN_TYPES and known.role != "admin":
                 raise _Bad("verify.not_admin", actor=row.actor)
-            public = known.public_key
+            if not self.defer and not known.holds(row.signature, row.payload):
+                raise _Bad("verify.signature")
+            return known.public_key
         if not self.defer and not verify_signature(public, row.signature, row.payload):
             raise _Bad("verify.signature")
         return public
@@ -265,12 +297,10 @@ def verify_log(
     # walk in storage order (append order); sequence and links are checked per origin.
     # Plain rows, not ORM objects: building those cost more than the checks themselves.
     table: Table = Event.__table__  # type: ignore[attr-defined]
-    rows: Iterable[Stored] = session.execute(
-        table.select().order_by(table.c.id).execution_options(yield_per=batch)
-    )
+    rows = session.execute(table.select().order_by(table.c.id).execution_options(yield_per=batch))
     problems: list[tuple[int, Problem]] = []
     with _Signatures(verifier, workers, chunk) as signatures:
-        for index, row in enumerate(rows):
+        for index, row in enumerate(row for page in rows.partitions() for row in page):
             try:
                 pending = verifier.check(row, index)
             except _Bad as bad:
@@ -296,11 +326,15 @@ def cores() -> int:
 
 def _bad_signatures(triples: list[tuple[bytes, bytes, bytes]]) -> list[int]:
     """Positions in ``triples`` (public key, signature, payload) that do not verify."""
-    return [
-        i
-        for i, (key, sig, payload) in enumerate(triples)
-        if not verify_signature(key, sig, payload)
-    ]
+    keys: dict[bytes, _Key] = {}  # a chunk holds a few operators' keys: load each once
+    bad = []
+    for i, (public, signature, payload) in enumerate(triples):
+        key = keys.get(public)
+        if key is None:
+            key = keys[public] = _Key("", "", public, "")
+        if not key.holds(signature, payload):
+            bad.append(i)
+    return bad
 
 
 class _Signatures:
