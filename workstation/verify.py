@@ -178,15 +178,9 @@ class Verifier:
             get("actor"), get("key_id"), get("alg"), get("prev"),
         )  # fmt: skip
         stored = (
-            row.origin,
-            row.seq,
-            row.type,
-            row.ts,
-            row.actor,
-            row.key_id,
-            row.alg,
-            row.prev_hash,
-        )
+            row.origin, row.seq, row.type, row.ts,
+            row.actor, row.key_id, row.alg, row.prev_hash,
+        )  # fmt: skip
         if signed != stored:
             differs = (c for c, a, b in zip(_COLUMNS, signed, stored, strict=True) if a != b)
             raise _Bad("verify.column", column=next(differs, "prev_hash"))
@@ -340,8 +334,8 @@ def _bad_signatures(triples: list[tuple[bytes, bytes, bytes]]) -> list[int]:
 class _Signatures:
     """Deferred signatures, sent to worker processes a chunk at a time; the failures kept.
 
-    The pool starts with the first full chunk, so a short log never pays for it; what is
-    left at the end without one is checked in the caller.
+    The pool starts with the first full chunk, so a short log never pays for it; the last
+    chunk, never full, is checked in the caller while the workers finish theirs.
     """
 
     def __init__(self, verifier: Verifier, workers: int, chunk: int) -> None:
@@ -386,10 +380,10 @@ class _Signatures:
         self._fail([sent[i] for i in future.result()])
 
     def _finish(self) -> None:
-        while self.flying:
-            self._collect()
         self._fail([p for p in self.chunk if not p.holds()])
         self.chunk = []
+        while self.flying:
+            self._collect()
 
     def _fail(self, bad: list[_Pending]) -> None:
         for pending in bad:
