@@ -9,14 +9,18 @@ import typer
 
 from workstation import rebuild as replay
 from workstation.cli.context import get, guarded
-from workstation.verify import verify_log
+from workstation.verify import cores, verify_log
 
 
-def verify() -> None:
+def verify(
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Processes checking signatures; 0: all cores.")
+    ] = 0,
+) -> None:
     """Check every signature, hash and link; exit 0 with a count, or 1 naming the bad event."""
     ctx = get()
     with ctx.read() as session:
-        report = verify_log(session)
+        report = verify_log(session, workers=workers or cores())
     if report.problem is None:
         ctx.say("verify.ok", count=report.checked)
         return
