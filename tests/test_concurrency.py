@@ -167,7 +167,10 @@ def test_two_clerks_and_two_officers_at_once(hall: Hall, tmp_path: Path) -> None
         f"lost updates {lost_updates}, already-decided {already_decided}, "
         f"seconds {elapsed:.0f}"
     )
-    assert [p.returncode for p in processes] == [0, 0, 1, 1], (
+    # A batch with a refused line ends with status 1. Which officer loses which race is the
+    # scheduler's choice (one may win them all): each must say so by its status.
+    refused = [int(any(not r["ok"] for r in said[who])) for who, _, _ in people]
+    assert [p.returncode for p in processes] == refused and refused[:2] == [0, 0], (
         [err for _, err in outputs],
         said[OFFICERS[0]][:3],
         said[OFFICERS[1]][:3],

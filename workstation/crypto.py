@@ -23,11 +23,14 @@ SCRYPT_N = 2**15
 """scrypt cost: 32 MiB and tens of milliseconds per guess (OWASP's floor is 2**15 … 2**17)."""
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+"""Made once: ``json.dumps`` with options builds a new encoder on every call (every event
+signed, verified, received or replayed goes through here)."""
+
+
 def canonical(value: Any) -> bytes:
     """Canonical JSON: sorted keys, UTF-8, no spaces; the bytes that are signed and hashed."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
-        "utf-8"
-    )
+    return _CANONICAL.encode(value).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:
