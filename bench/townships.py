@@ -12,7 +12,6 @@ pushes that raised or left a township's push cursor short of its head.
 from __future__ import annotations
 
 import logging
-import os
 import ssl
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +35,7 @@ from bench.township_logs import Township, build, copy_database
 from models import ChainHead, Event
 from sync import client
 from tests.conftest import NOW
-from tests.levels import COUNTY, free_port, open_level
+from tests.levels import COUNTY, free_port, hub_process, open_level
 from workstation.db import make_engine, reading, writing
 from workstation.services import enrolment
 from workstation.services.outbox import pushed_up_to
@@ -79,38 +78,15 @@ class Tally:
     hub_lines: Counter[str] = field(default_factory=Counter)
 
 
-@contextmanager
-def hub(engine: Engine, keys: Path, port: int, output: Path) -> Iterator[subprocess.Popen[bytes]]:
+def hub(
+    engine: Engine, keys: Path, port: int, output: Path
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """`onewindow hub` serving ``engine`` on ``port``, its output kept in ``output``."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("ONEWINDOW_")}
-    env |= {
-        "ONEWINDOW_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "ONEWINDOW_KEY_DIR": str(keys),
-        "ONEWINDOW_LANGUAGE": "en",
+    dirs = {
         "ONEWINDOW_CONFIG_DIR": str(output.parent / "config"),
         "ONEWINDOW_DATA_DIR": str(output.parent / "data"),
     }
-    command = [str(Path(sys.executable).parent / "onewindow"), "hub", "--port", str(port)]
-    # A file, not a pipe: a hub that writes much under load must never block on a full pipe.
-    with output.open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        with httpx.Client(timeout=1) as http:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if http.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the hub did not start: {output.read_text()}")
-                time.sleep(0.1)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        process.wait(timeout=30)
+    return hub_process(engine, keys, port, output=output, env=dirs)
 
 
 def clock() -> datetime:

@@ -112,20 +112,41 @@ def free_port() -> int:
 
 
 @contextmanager
-def hub_process(engine: Engine, keys: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """`onewindow hub` as a real process serving ``engine`` on ``port``, once it answers."""
-    env = {
+def hub_process(
+    engine: Engine,
+    keys: Path,
+    port: int,
+    *,
+    output: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`onewindow hub` as a real process serving ``engine`` on ``port``, once it answers.
+
+    Its output goes to the file ``output`` if given (a hub that writes much under load must
+    never block on a full pipe), else to a pipe the caller reads; ``env`` adds to its
+    environment.
+    """
+    environment = {
         **os.environ,
         "ONEWINDOW_DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "ONEWINDOW_KEY_DIR": str(keys),
         "ONEWINDOW_LANGUAGE": "en",
+        **(env or {}),
     }
     command = [str(Path(sys.executable).parent / "onewindow"), "hub", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if output is None:
+        process = subprocess.Popen(
+            command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+    else:
+        with output.open("wb") as log:
+            process = subprocess.Popen(
+                command, env=environment, stdout=log, stderr=subprocess.STDOUT
+            )
     try:
         # One client for the whole wait: each new one builds an SSL context (a quarter second).
         with httpx.Client(timeout=1) as http:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             while True:
                 try:
                     if http.get(f"http://127.0.0.1:{port}/health").status_code == 200:
@@ -133,14 +154,16 @@ def hub_process(engine: Engine, keys: Path, port: int) -> Iterator[subprocess.Po
                 except httpx.HTTPError:
                     pass
                 if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read().decode() if process.stdout else ""
-                    raise RuntimeError(f"the hub did not start: {output}")
+                    said = output.read_text() if output is not None else ""
+                    if output is None and process.stdout is not None:
+                        said = process.stdout.read().decode()
+                    raise RuntimeError(f"the hub did not start: {said}")
                 time.sleep(0.1)
         yield process
     finally:
         if process.poll() is None:
             process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=30)
 
 
 @contextmanager
