@@ -220,8 +220,10 @@ def attempt(stage: Stage, trial: Trial, path: Path, tally: Tally, before: str) -
         bundle.import_bundle(stage.county, stage.county_keys, path, NOW)
     except (SyncRefused, InvalidInput) as refusal:
         messages = [refusal.message(language) for language in ("zh_CN", "en")]
+        # Messages count an event's place from 1 (its record number); params from 0.
         said = all(
-            refusal.params.get(name) == value and all(str(value) in m for m in messages)
+            refusal.params.get(name) == value
+            and all(str(value + 1 if name == "index" else value) in m for m in messages)
             for name, value in trial.names.items()
         )
         if refusal.key in trial.keys and said and all(messages):

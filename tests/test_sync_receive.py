@@ -144,6 +144,9 @@ def test_a_push_cut_short_resumes_where_it_stopped(
         half + 2,
         half + 1,
     )
+    # People count the batch's events from 1, as a bundle numbers its records.
+    assert gap.message("en").startswith(f"Event {half} is number {half + 2} ")
+    assert gap.message("zh_CN").startswith(f"第 {half} 条事件")
     rest = push(county, batch_of(township, office_key, wire))
     assert (rest.stored, rest.skipped) == (len(wire) - half, half)
 

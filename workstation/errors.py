@@ -33,7 +33,11 @@ class WorkstationError(Exception):
         """The error as one sentence in the operator's language."""
         from workstation.i18n import translate
 
-        return translate(self.key, language, **self.params)
+        return translate(self.key, language, **self.shown())
+
+    def shown(self) -> dict[str, Any]:
+        """The params as the message shows them."""
+        return self.params
 
 
 class ConfigError(WorkstationError):
@@ -94,6 +98,12 @@ class SyncRefused(IntegrityFailure):
     """A sync batch or bundle failed a check; nothing of it was applied. Params say where."""
 
     key = "error.sync.refused"
+
+    def shown(self) -> dict[str, Any]:
+        """An event's place counted from 1, as a bundle's records are (``params["index"]``
+        stays its position in the batch, from 0)."""
+        index = self.params.get("index")
+        return self.params | {"index": index + 1} if type(index) is int else self.params
 
 
 class DocumentRefused(IntegrityFailure):
