@@ -5,10 +5,11 @@ dropped afterwards."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -30,6 +31,13 @@ def postgres_url() -> str | None:
     except psycopg.OperationalError:
         return None
     return url
+
+
+def copy_sqlite(source: Path, target: Path) -> Path:
+    """A consistent copy of a SQLite file through the backup API (never a file copy); target."""
+    with closing(sqlite3.connect(source)) as old, closing(sqlite3.connect(target)) as new:
+        old.backup(new)
+    return target
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from bench.lib import Note
-from bench.places import CACHE, postgres_database
+from bench.places import CACHE, copy_sqlite, postgres_database
 from models import Event
 from sync.wire import Batch
 from tests.conftest import NOW, PASSWORD, open_hall
@@ -89,15 +89,6 @@ def township(events: int, note: Note) -> Township:
     )
 
 
-def copy(source: Path, target: Path) -> Path:
-    """A consistent copy of a SQLite file through the backup API (never a file copy)."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return target
-
-
 @dataclass
 class Offices:
     """One round's offices: the township's fresh copy, the county's fresh schema, its hub."""
@@ -117,7 +108,7 @@ def offices(town: Township, where: Path, *, serve: bool = True) -> Iterator[Offi
     """A fresh copy of ``town`` linked to a fresh county on PostgreSQL served by a real hub
     (``serve=False``: no hub; the caller serves the county itself, from ``county_keys``)."""
     crypto.SCRYPT_N = 2**10
-    engine = make_engine(f"sqlite:///{copy(town.path, where / 'township.db')}")
+    engine = make_engine(f"sqlite:///{copy_sqlite(town.path, where / 'township.db')}")
     county_keys = where / "county-keys"
     try:
         with postgres_database() as county:

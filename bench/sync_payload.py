@@ -33,6 +33,7 @@ from types import ModuleType
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bench.places import copy_sqlite
 from models import Event
 from sync import bundle
 from sync.outgoing import BATCH_SIZE, next_batch, take_receipt
@@ -164,15 +165,6 @@ def build(directory: Path, applications: int, seed: int = 1) -> Linked:
     )
 
 
-def _copy(source: Path, target: Path) -> Path:
-    """A consistent copy of a SQLite file (the backup API)."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return target
-
-
 @dataclass(frozen=True)
 class Walk:
     """One push of the whole log in batches of one size: each batch's sizes, where time went."""
@@ -184,8 +176,8 @@ class Walk:
 
 def walk(built: Linked, directory: Path, size: int) -> Walk:
     """Push the whole township log up in batches of ``size``, as the client does, on copies."""
-    township = make_engine(f"sqlite:///{_copy(built.township, directory / f't-{size}.db')}")
-    county = make_engine(f"sqlite:///{_copy(built.county, directory / f'c-{size}.db')}")
+    township = make_engine(f"sqlite:///{copy_sqlite(built.township, directory / f't-{size}.db')}")
+    county = make_engine(f"sqlite:///{copy_sqlite(built.county, directory / f'c-{size}.db')}")
     measured: list[Sizes] = []
     seconds = dict.fromkeys(("next_batch", "encode", "county accept", "take_receipt"), 0.0)
     try:

@@ -11,12 +11,11 @@ production cost guards passwords and is not what this row measures); the cost is
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.lib import Note, stopwatch
+from bench.places import copy_sqlite
 from models import ChainHead
 from tests.conftest import COUNTY as PARENT
 from tests.conftest import NOW, OFFICE, PASSWORD
@@ -41,12 +40,6 @@ class Township:
     head: int
 
 
-def copy_database(source: Path, target: Path) -> None:
-    """A consistent copy of a SQLite database (the backup API, never a file copy)."""
-    with closing(sqlite3.connect(source)) as old, closing(sqlite3.connect(target)) as new:
-        old.backup(new)
-
-
 def county_card(key_dir: Path) -> OfficeCard:
     """The county's office key (made once, kept for every round's county); its card."""
     signer = officekey.create(key_dir, COUNTY.code)
@@ -61,7 +54,7 @@ def build_township(
     """A township opened by the services, linked to ``upstream`` and grown to ``events``."""
     code = f"{PARENT.code}{number:03d}"
     database, key_dir = where / f"{code}.db", where / f"{code}-keys"
-    copy_database(template, database)
+    copy_sqlite(template, database)
     engine = make_engine(f"sqlite:///{database}")
     spec = office.OfficeSpec(code, f"{OFFICE.name}（{code}）", OFFICE.level)
     try:

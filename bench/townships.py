@@ -30,8 +30,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from bench.lib import Figure, Note, Row, Size, Spread, rate, stopwatch
-from bench.places import folder, postgres_database
-from bench.township_logs import Township, build, copy_database
+from bench.places import copy_sqlite, folder, postgres_database
+from bench.township_logs import Township, build
 from models import ChainHead, Event
 from sync import client
 from tests.conftest import NOW
@@ -204,7 +204,7 @@ def push_round(towns: list[Township], county_keys: Path, where: Path, note: Note
     copies = where / f"round-{time.monotonic_ns()}"
     copies.mkdir()
     for town in towns:
-        copy_database(town.database, copies / town.database.name)
+        copy_sqlite(town.database, copies / town.database.name)
     with postgres_database() as county:
         note("opening the county")
         admin = open_level(county, county_keys, COUNTY, "county-admin")
