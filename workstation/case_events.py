@@ -9,9 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
-
 from models import Applicant, Application, ApplicationMaterial, Task
 from workstation.caseorder import UNFINISHED, Envelope, event_time
 from workstation.caseorder import application_of as _application
@@ -19,6 +16,7 @@ from workstation.caseorder import task_of as _task
 from workstation.datakey import LEGACY
 from workstation.identity import mask_id, mask_phone
 from workstation.projector import handles, handles_opener
+from workstation.rows import Rows
 
 
 def _date(value: str | None) -> date | None:
@@ -44,106 +42,102 @@ def _numbers(data: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _upsert_applicant(session: Session, data: dict[str, Any], at: datetime) -> None:
+def _upsert_applicant(rows: Rows, data: dict[str, Any], at: datetime) -> None:
     ref = applicant_ref(data)
-    applicant = session.get(Applicant, ref)
-    if applicant is None:
-        applicant = Applicant(
-            ref=ref,
-            kind=data["kind"],
-            id_kind=data["id_kind"],
-            name=data["name"],
-            initials=data["initials"],
-            id_masked="",
-            id_sealed="",
-            registered_at=at,
-        )
+    applicant = rows.get(Applicant, ref) or rows.add(
+        Applicant,
+        ref=ref,
+        kind=data["kind"],
+        id_kind=data["id_kind"],
+        name=data["name"],
+        initials=data["initials"],
+        id_masked="",
+        id_sealed="",
+        registered_at=at,
+    )
     applicant.name, applicant.initials = data["name"], data["initials"]
     applicant.address = data["address"]
     for name, value in _numbers(data).items():
         setattr(applicant, name, value)
-    session.add(applicant)
-    session.flush()
+    rows.flush()
 
 
 @handles("application.accepted")
-def _accepted(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    _upsert_applicant(session, body["applicant"], at)
-    _accepted_case(session, env, body, at)
+def _accepted(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    _upsert_applicant(rows, body["applicant"], at)
+    _accepted_case(rows, env, body, at)
 
 
-def _accepted_case(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+def _accepted_case(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
     tracking_no = body["tracking_no"]
-    session.add(
-        Application(
-            tracking_no=tracking_no,
-            origin=env["origin"],
-            matter_code=body["matter"],
-            matter_version=body["version"],
-            applicant_id=applicant_ref(body["applicant"]),
-            status="in_progress",
-            accepted_at=at,
-            accepted_by=env["actor"],
-            due_date=_date(body["due"]),
-            due_estimated=body["due_estimated"],
-            form=body["form"],
-            access_code=body.get("access"),
-        )
+    rows.add(
+        Application,
+        tracking_no=tracking_no,
+        origin=env["origin"],
+        matter_code=body["matter"],
+        matter_version=body["version"],
+        applicant_id=applicant_ref(body["applicant"]),
+        status="in_progress",
+        accepted_at=at,
+        accepted_by=env["actor"],
+        due_date=_date(body["due"]),
+        due_estimated=body["due_estimated"],
+        form=body["form"],
+        access_code=body.get("access"),
     )
-    session.flush()
+    rows.flush()
     for code in body["received"]:
-        session.add(
-            ApplicationMaterial(
-                tracking_no=tracking_no, material_code=code, status="received", received_at=at
-            )
+        rows.add(
+            ApplicationMaterial,
+            tracking_no=tracking_no,
+            material_code=code,
+            status="received",
+            received_at=at,
         )
     for owed in body["owed"]:
-        session.add(
-            ApplicationMaterial(
-                tracking_no=tracking_no,
-                material_code=owed["code"],
-                status="owed",
-                promised_date=_date(owed["promised"]),
-            )
+        rows.add(
+            ApplicationMaterial,
+            tracking_no=tracking_no,
+            material_code=owed["code"],
+            status="owed",
+            promised_date=_date(owed["promised"]),
         )
     for task in body["tasks"]:
         is_open = task["state"] == "open"
-        session.add(
-            Task(
-                id=f"{tracking_no}/{task['code']}",
-                tracking_no=tracking_no,
-                task_code=task["code"],
-                department_code=task["department"],
-                state=task["state"],
-                opened_at=at if is_open else None,
-                due_date=_date(task.get("due")),
-                # Given, not defaulted: pydantic inspects a default factory's signature on
-                # every construction (about 0.2 ms a task, six tasks a hotel intake).
-                requested=[],
-            )
+        rows.add(
+            Task,
+            id=f"{tracking_no}/{task['code']}",
+            tracking_no=tracking_no,
+            task_code=task["code"],
+            department_code=task["department"],
+            state=task["state"],
+            opened_at=at if is_open else None,
+            due_date=_date(task.get("due")),
+            # Given, not defaulted: pydantic inspects a default factory's signature on
+            # every construction (about 0.2 ms a task, six tasks a hotel intake).
+            requested=[],
         )
 
 
 @handles("application.refused")
-def _refused(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    _upsert_applicant(session, body["applicant"], at)
-    _refused_case(session, env, body, at)
+def _refused(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    _upsert_applicant(rows, body["applicant"], at)
+    _refused_case(rows, env, body, at)
 
 
-def _refused_case(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    session.add(
-        Application(
-            tracking_no=body["tracking_no"],
-            origin=env["origin"],
-            matter_code=body["matter"],
-            matter_version=body["version"],
-            applicant_id=applicant_ref(body["applicant"]),
-            status="refused",
-            accepted_at=at,
-            accepted_by=env["actor"],
-            reason=body["reason"],
-            completed_at=at,
-        )
+def _refused_case(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    rows.add(
+        Application,
+        tracking_no=body["tracking_no"],
+        origin=env["origin"],
+        matter_code=body["matter"],
+        matter_version=body["version"],
+        applicant_id=applicant_ref(body["applicant"]),
+        status="refused",
+        accepted_at=at,
+        accepted_by=env["actor"],
+        reason=body["reason"],
+        completed_at=at,
     )
 
 
@@ -153,21 +147,19 @@ handles_opener("application.refused", _refused_case)
 
 
 @handles("task.claimed")
-def _claimed(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    task = _task(session, body["task"])
+def _claimed(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    task = _task(rows, body["task"])
     task.claimed_by = body.get("to", env["actor"])
     task.claim_expires = event_time(body["until"])
-    session.add(task)
 
 
 handles("task.reassigned")(_claimed)
 
 
 @handles("task.released")
-def _released(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    task = _task(session, body["task"])
+def _released(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    task = _task(rows, body["task"])
     task.claimed_by, task.claim_expires = None, None
-    session.add(task)
 
 
 def _decide(task: Task, env: Envelope, at: datetime, state: str) -> None:
@@ -176,126 +168,101 @@ def _decide(task: Task, env: Envelope, at: datetime, state: str) -> None:
     task.paused_since, task.requested = None, []
 
 
-def _close(session: Session, task_ids: list[str], at: datetime) -> None:
+def _close(rows: Rows, task_ids: list[str], at: datetime) -> None:
     for task_id in task_ids:
-        task = _task(session, task_id)
+        task = _task(rows, task_id)
         if task.state not in UNFINISHED:
             continue  # decided at another level before this, in the agreed order
         task.state, task.decided_at = "closed", at
         task.claimed_by, task.claim_expires, task.paused_since = None, None, None
         task.requested = []
-        session.add(task)
 
 
 @handles("task.approved")
-def _approved(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    task = _task(session, body["task"])
+def _approved(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    task = _task(rows, body["task"])
     _decide(task, env, at, "approved")
     task.permit_no = body["permit_no"]
-    session.add(task)
     for opened in body["opens"]:
-        nxt = _task(session, f"{task.tracking_no}/{opened['code']}")
+        nxt = _task(rows, f"{task.tracking_no}/{opened['code']}")
         nxt.state, nxt.opened_at, nxt.due_date = "open", at, _date(opened["due"])
-        session.add(nxt)
-    session.flush()
     # Whether the case is complete is read here, not from the body: two levels approving the
     # last two tasks at once each saw the other's still open.
-    siblings = session.scalars(
-        select(col(Task.state)).where(col(Task.tracking_no) == task.tracking_no)
-    )
-    if all(state == "approved" for state in siblings):
-        application = _application(session, task.tracking_no)
+    if all(sibling.state == "approved" for sibling in rows.tasks_of(task.tracking_no)):
+        application = _application(rows, task.tracking_no)
         application.status, application.completed_at = "completed", at
-        session.add(application)
 
 
 @handles("task.rejected")
-def _rejected(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    task = _task(session, body["task"])
+def _rejected(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    task = _task(rows, body["task"])
     _decide(task, env, at, "rejected")
     task.reason = body["reason"]
-    session.add(task)
-    _close(session, body["closes"], at)
-    application = _application(session, task.tracking_no)
+    _close(rows, body["closes"], at)
+    application = _application(rows, task.tracking_no)
     application.status, application.completed_at = "rejected", at
     application.reason, application.paused_since = body["reason"], None
-    session.add(application)
 
 
 @handles("task.supplement_requested")
-def _supplement_requested(
-    session: Session, env: Envelope, body: dict[str, Any], at: datetime
-) -> None:
-    task = _task(session, body["task"])
+def _supplement_requested(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    task = _task(rows, body["task"])
     task.state, task.paused_since = "supplement", at.date()
     task.requested, task.reason = list(body["materials"]), body["reason"]
-    session.add(task)
     for code in body["materials"]:
-        row = session.get(ApplicationMaterial, (task.tracking_no, code))
-        row = row or ApplicationMaterial(
-            tracking_no=task.tracking_no, material_code=code, status="requested"
+        row = rows.get(ApplicationMaterial, (task.tracking_no, code)) or rows.add(
+            ApplicationMaterial, tracking_no=task.tracking_no, material_code=code, status=""
         )
         row.status, row.received_at = "requested", None
-        session.add(row)
-    application = _application(session, task.tracking_no)
+    application = _application(rows, task.tracking_no)
     if application.paused_since is None:
         application.paused_since = at.date()
-        session.add(application)
 
 
 @handles("supplement.received")
-def _supplement_received(
-    session: Session, env: Envelope, body: dict[str, Any], at: datetime
-) -> None:
-    task = _task(session, body["task"])
+def _supplement_received(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    task = _task(rows, body["task"])
     # What another waiting task also asked for stays owed until that task has it too.
     still = {
         code
-        for other in session.scalars(select(Task).where(col(Task.tracking_no) == task.tracking_no))
+        for other in rows.tasks_of(task.tracking_no)
         if other.id != task.id and other.state == "supplement"
         for code in other.requested
     }
     for code in body["materials"]:
-        row = session.get(ApplicationMaterial, (task.tracking_no, code))
+        row = rows.get(ApplicationMaterial, (task.tracking_no, code))
         if row is not None and code not in still:
             row.status, row.received_at = "received", at
-            session.add(row)
     task.state, task.paused_since, task.requested = "open", None, []
     task.due_date = _date(body["task_due"])
-    session.add(task)
     if body["app_due"]:
-        application = _application(session, task.tracking_no)
+        application = _application(rows, task.tracking_no)
         application.due_date, application.paused_since = _date(body["app_due"]), None
-        session.add(application)
 
 
 @handles("material.received")
-def _material_received(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    row = session.get(ApplicationMaterial, (body["tracking_no"], body["material"]))
+def _material_received(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    row = rows.get(ApplicationMaterial, (body["tracking_no"], body["material"]))
     if row is None:
         raise ValueError("event refers to an unknown material")
     row.status, row.received_at = "received", at
-    session.add(row)
 
 
 @handles("application.withdrawn")
-def _withdrawn(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    _close(session, body["closes"], at)
-    application = _application(session, body["tracking_no"])
+def _withdrawn(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    _close(rows, body["closes"], at)
+    application = _application(rows, body["tracking_no"])
     application.status, application.completed_at = "withdrawn", at
     application.reason, application.paused_since = body["reason"], None
-    session.add(application)
 
 
 @handles("application.delivered")
-def _delivered(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    application = _application(session, body["tracking_no"])
+def _delivered(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    application = _application(rows, body["tracking_no"])
     application.status, application.delivered_at = "delivered", at
-    session.add(application)
 
 
 @handles("application.rated")
-def _rated(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    application = _application(session, body["tracking_no"])
+def _rated(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    application = _application(rows, body["tracking_no"])
     application.rating, application.rating_comment = body["score"], body["comment"]
-    session.add(application)

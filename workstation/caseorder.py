@@ -13,15 +13,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlalchemy import select
+from sqlmodel import col
 
 from models import Application, ApplicationMaterial, CaseEvent, Event, Task
+from workstation.rows import Rows
 
 Envelope = dict[str, Any]
-Handler = Callable[[Session, Envelope, dict[str, Any], datetime], None]
+Handler = Callable[[Rows, Envelope, dict[str, Any], datetime], None]
 
 
 def event_time(ts: str) -> datetime:
@@ -61,28 +63,14 @@ def subject_of(envelope: Envelope) -> str | None:
 
 def order_key(envelope: Envelope) -> str:
     """The event's place among its application's events, the same at every office."""
-    at = event_time(envelope["ts"]).astimezone(UTC).isoformat(timespec="milliseconds")
-    return f"{at} {envelope['origin']} {envelope['seq']:012d}"
+    return _order_key(envelope["ts"], envelope["origin"], envelope["seq"])
 
 
-_LATEST = "caseorder.latest"
-"""Where a session keeps the latest order key of each case it read or placed an event of."""
-
-
-def latest_key(session: Session, tracking_no: str) -> str | None:
-    """The order key of the last event applied to an application (None if it has none)."""
-    known: dict[str, str | None] = session.info.setdefault(_LATEST, {})
-    if tracking_no not in known:
-        query = select(func.max(CaseEvent.order_key)).where(
-            col(CaseEvent.tracking_no) == tracking_no
-        )
-        known[tracking_no] = session.scalar(query)
-    return known[tracking_no]
-
-
-def forget_latest(session: Session) -> None:
-    """Drop what ``latest_key`` remembers (after case events were deleted in bulk)."""
-    session.info.pop(_LATEST, None)
+@lru_cache(maxsize=1024)
+def _order_key(ts: str, origin: str, seq: int) -> str:
+    # Cached: an event's key is asked for where it is compared and again where it is placed.
+    at = event_time(ts).astimezone(UTC).isoformat(timespec="milliseconds")
+    return f"{at} {origin} {seq:012d}"
 
 
 def not_before(latest: str | None, origin: str, now: datetime) -> datetime:
@@ -100,110 +88,93 @@ def not_before(latest: str | None, origin: str, now: datetime) -> datetime:
     return max(now, floor.astimezone(now.tzinfo))
 
 
-def place(session: Session, subject: str, env: Envelope, outcome: str, reason: str) -> None:
+def place(rows: Rows, subject: str, env: Envelope, outcome: str, reason: str) -> None:
     """Keep ``env`` at its place in its case, with what became of it."""
     key = order_key(env)
-    known = session.info.get(_LATEST, {})
-    if subject in known:
-        # Only this function writes case events: what it places is the latest, or not.
-        known[subject] = max(known[subject] or "", key)
-    session.add(
-        CaseEvent(
-            tracking_no=subject,
-            order_key=key,
-            origin=env["origin"],
-            seq=env["seq"],
-            outcome=outcome,
-            reason=reason,
-        )
+    rows.placed(subject, key)
+    rows.add(
+        CaseEvent,
+        tracking_no=subject,
+        order_key=key,
+        origin=env["origin"],
+        seq=env["seq"],
+        outcome=outcome,
+        reason=reason,
     )
 
 
-def apply_in_case(
-    session: Session, subject: str, env: Envelope, handlers: Mapping[str, Handler]
-) -> None:
+def apply_in_case(rows: Rows, subject: str, env: Envelope, handlers: Mapping[str, Handler]) -> None:
     """Apply an event at the end of its case, or keep it as superseded if it no longer fits."""
-    found = superseding_state(session, env)
+    found = superseding_state(rows, env)
     if found is None:
-        handlers[env["type"]](session, env, env["body"], event_time(env["ts"]))
-    place(session, subject, env, "applied" if found is None else "superseded", found or "")
+        handlers[env["type"]](rows, env, env["body"], event_time(env["ts"]))
+    place(rows, subject, env, "applied" if found is None else "superseded", found or "")
 
 
-def superseding_state(session: Session, env: Envelope) -> str | None:
+def superseding_state(rows: Rows, env: Envelope) -> str | None:
     """The state that makes ``env`` no longer allowed at its place (None if it is)."""
     kind, body = env["type"], env["body"]
     if kind == "task.released":
-        return None if task_of(session, body["task"]).claimed_by else "state.unclaimed"
+        return None if task_of(rows, body["task"]).claimed_by else "state.unclaimed"
     if kind in _ALLOWED_TASK_STATES:
-        task = task_of(session, body["task"])
+        task = task_of(rows, body["task"])
         return None if task.state in _ALLOWED_TASK_STATES[kind] else f"state.{task.state}"
-    application = application_of(session, body["tracking_no"])
+    application = application_of(rows, body["tracking_no"])
     if application.status not in _ALLOWED_STATUSES.get(kind, (application.status,)):
         return f"status.{application.status}"
     if kind == "application.rated" and application.rating is not None:
         return "status.rated"
     if kind == "material.received":
-        row = session.get(ApplicationMaterial, (body["tracking_no"], body["material"]))
+        row = rows.get(ApplicationMaterial, (body["tracking_no"], body["material"]))
         if row is not None and row.status != "owed":
             return "status.received"
     return None
 
 
 def replay(
-    session: Session,
-    subject: str,
-    log: Session,
-    handlers: Mapping[str, Handler],
-    openers: Mapping[str, Handler],
+    rows: Rows, subject: str, handlers: Mapping[str, Handler], openers: Mapping[str, Handler]
 ) -> None:
     """Project one application again from its events in the agreed order."""
-    held = list(
-        session.scalars(
-            select(CaseEvent)
-            .where(col(CaseEvent.tracking_no) == subject)
-            .order_by(col(CaseEvent.order_key))
-        )
-    )
+    held = rows.case_events(subject)
     wanted = {(p.origin, p.seq) for p in held}
     envelopes: dict[tuple[str, int], Envelope] = {}
-    for payload in log.scalars(select(col(Event.payload)).where(col(Event.subject) == subject)):
+    query = select(col(Event.payload)).where(col(Event.subject) == subject)
+    for payload in rows.log.scalars(query):
         envelope = json.loads(payload)
         if (envelope["origin"], envelope["seq"]) in wanted:
             envelopes[(envelope["origin"], envelope["seq"])] = envelope
-    for task in session.scalars(select(Task).where(col(Task.tracking_no) == subject)):
-        session.delete(task)
-    for material in session.scalars(
-        select(ApplicationMaterial).where(col(ApplicationMaterial.tracking_no) == subject)
-    ):
-        session.delete(material)
-    session.flush()
-    session.delete(application_of(session, subject))
+    for task in rows.tasks_of(subject):
+        rows.delete(task)
+    for material in rows.materials_of(subject):
+        rows.delete(material)
+    rows.flush()
+    rows.delete(application_of(rows, subject))
     for stale in held:
-        session.delete(stale)
-    session.flush()
+        rows.delete(stale)
+    rows.flush()
     for row in held:
         env = envelopes[(row.origin, row.seq)]
         if row.outcome == "quarantined":
-            place(session, subject, env, row.outcome, row.reason)
+            place(rows, subject, env, row.outcome, row.reason)
         elif env["type"] in OPENERS:
-            openers[env["type"]](session, env, env["body"], event_time(env["ts"]))
-            place(session, subject, env, "applied", "")
+            openers[env["type"]](rows, env, env["body"], event_time(env["ts"]))
+            place(rows, subject, env, "applied", "")
         else:
-            apply_in_case(session, subject, env, handlers)
-        session.flush()
+            apply_in_case(rows, subject, env, handlers)
+        rows.flush()
 
 
-def task_of(session: Session, task_id: str) -> Task:
+def task_of(rows: Rows, task_id: str) -> Task:
     """The task an event names (an unknown one is a broken log)."""
-    task = session.get(Task, task_id)
+    task = rows.get(Task, task_id)
     if task is None:
         raise ValueError(f"event refers to unknown task {task_id}")
     return task
 
 
-def application_of(session: Session, tracking_no: str) -> Application:
+def application_of(rows: Rows, tracking_no: str) -> Application:
     """The application an event names (an unknown one is a broken log)."""
-    application = session.get(Application, tracking_no)
+    application = rows.get(Application, tracking_no)
     if application is None:
         raise ValueError(f"event refers to unknown application {tracking_no}")
     return application

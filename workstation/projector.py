@@ -31,9 +31,10 @@ from workstation import caseorder
 from workstation.caseorder import OPENERS as OPENERS
 from workstation.caseorder import Envelope, Handler
 from workstation.caseorder import event_time as event_time
-from workstation.caseorder import latest_key as latest_key
 from workstation.caseorder import not_before as not_before
 from workstation.caseorder import subject_of as subject_of
+from workstation.rows import Rows, SessionRows
+from workstation.rows import latest_key as latest_key
 
 _HANDLERS: dict[str, Handler] = {}
 _OPENERS: dict[str, Handler] = {}
@@ -64,79 +65,83 @@ def handles_opener(event_type: str, case_only: Handler) -> None:
 def apply(session: Session, envelope: Envelope, digest: str, *, log: Session | None = None) -> bool:
     """Project ``envelope`` (whose payload hashes to ``digest``); True if it was held for review.
 
-    Unknown types are errors. An event of an application that sorts before one already
-    applied replays the case in the agreed order; its envelopes are read from ``log`` (the
-    session holding the events, if not this one).
+    An event of an application that sorts before one already applied replays the case in the
+    agreed order; its envelopes are read from ``log`` (the session holding the events, if
+    not this one).
+    """
+    return apply_to(SessionRows(session, log), envelope, digest)
+
+
+def apply_to(rows: Rows, envelope: Envelope, digest: str) -> bool:
+    """Project ``envelope`` into ``rows``; True if it was held for review.
+
+    Unknown types are errors.
     """
     if envelope["type"] not in _HANDLERS and envelope["type"] not in REVIEWS:
         raise ValueError(f"no projection for event type {envelope['type']!r}")
-    held = _signed_by_revoked(session, envelope)
+    held = _signed_by_revoked(rows, envelope)
     if held:
-        _hold(session, envelope)
+        _hold(rows, envelope)
     elif envelope["type"] in REVIEWS:
-        _review(session, envelope, log or session)
+        _review(rows, envelope)
     else:
-        _project(session, envelope, log or session)
-    head = session.get(ChainHead, envelope["origin"])
+        _project(rows, envelope)
+    head = rows.get(ChainHead, envelope["origin"])
     if head is None:
-        session.add(ChainHead(origin=envelope["origin"], seq=envelope["seq"], hash=digest))
+        rows.add(ChainHead, origin=envelope["origin"], seq=envelope["seq"], hash=digest)
     else:
         head.seq, head.hash = envelope["seq"], digest
-        session.add(head)
     # No flush here: the next query flushes what it needs, so a batch's rows go out together.
     return held
 
 
-def _project(session: Session, envelope: Envelope, log: Session) -> None:
+def _project(rows: Rows, envelope: Envelope) -> None:
     subject = subject_of(envelope)
     if subject is None:
-        _HANDLERS[envelope["type"]](session, envelope, envelope["body"], event_time(envelope["ts"]))
+        _HANDLERS[envelope["type"]](rows, envelope, envelope["body"], event_time(envelope["ts"]))
     elif envelope["type"] in OPENERS:
-        _HANDLERS[envelope["type"]](session, envelope, envelope["body"], event_time(envelope["ts"]))
-        caseorder.place(session, subject, envelope, "applied", "")
+        _HANDLERS[envelope["type"]](rows, envelope, envelope["body"], event_time(envelope["ts"]))
+        caseorder.place(rows, subject, envelope, "applied", "")
     else:
-        latest = latest_key(session, subject)
+        latest = rows.latest(subject)
         if latest is None:
             raise ValueError(f"event refers to unknown application {subject}")
         if caseorder.order_key(envelope) > latest:
-            caseorder.apply_in_case(session, subject, envelope, _HANDLERS)
+            caseorder.apply_in_case(rows, subject, envelope, _HANDLERS)
         else:
-            caseorder.place(session, subject, envelope, "pending", "")
-            caseorder.replay(session, subject, log, _HANDLERS, _OPENERS)
+            caseorder.place(rows, subject, envelope, "pending", "")
+            caseorder.replay(rows, subject, _HANDLERS, _OPENERS)
 
 
-def _signed_by_revoked(session: Session, env: Envelope) -> bool:
+def _signed_by_revoked(rows: Rows, env: Envelope) -> bool:
     """True for an event whose operator's key was revoked before it, in this log's order."""
     if env["type"] == "office.opened" and env["seq"] == 1:
         return False
-    operator = session.get(Operator, (env["origin"], env["actor"]))
+    operator = rows.get(Operator, (env["origin"], env["actor"]))
     return operator is not None and operator.key_id == env["key_id"] and not operator.active
 
 
-def _hold(session: Session, env: Envelope) -> None:
+def _hold(rows: Rows, env: Envelope) -> None:
     subject = subject_of(env)
-    session.add(
-        HeldEvent(
-            origin=env["origin"], seq=env["seq"], type=env["type"], actor=env["actor"],
-            subject=subject,
-        )
+    rows.add(
+        HeldEvent, origin=env["origin"], seq=env["seq"], type=env["type"], actor=env["actor"],
+        subject=subject,
     )  # fmt: skip
     if subject is not None and env["type"] not in OPENERS:
-        caseorder.place(session, subject, env, "quarantined", "")
+        caseorder.place(rows, subject, env, "quarantined", "")
 
 
-def _review(session: Session, env: Envelope, log: Session) -> None:
+def _review(rows: Rows, env: Envelope) -> None:
     """A supervisor's decision on a held event: admitted, it counts from its place; or not."""
     body = env["body"]
-    held = session.get(HeldEvent, (body["origin"], body["seq"]))
+    held = rows.get(HeldEvent, (body["origin"], body["seq"]))
     if held is None or held.resolution:
         raise ValueError(f"no event held at {body['origin']}/{body['seq']}")
     held.resolution = "admitted" if env["type"] == "held.admitted" else "refused"
     held.resolved_by, held.reason = env["actor"], body["reason"]
-    session.add(held)
     if held.resolution == "refused":
         return
-    payload = log.scalar(
+    payload = rows.log.scalar(
         select(col(Event.payload)).where(
             col(Event.origin) == held.origin, col(Event.seq) == held.seq
         )
@@ -145,18 +150,18 @@ def _review(session: Session, env: Envelope, log: Session) -> None:
         raise ValueError(f"no event stored at {held.origin}/{held.seq}")
     admitted = json.loads(payload)
     if held.subject is not None and held.type not in OPENERS:
-        row = session.get(CaseEvent, (held.subject, caseorder.order_key(admitted)))
+        row = rows.get(CaseEvent, (held.subject, caseorder.order_key(admitted)))
         if row is not None:
             row.outcome = "pending"
-            session.add(row)
-            session.flush()
-        caseorder.replay(session, held.subject, log, _HANDLERS, _OPENERS)
+            rows.flush()
+        caseorder.replay(rows, held.subject, _HANDLERS, _OPENERS)
     else:
-        _project(session, admitted, log)
+        _project(rows, admitted)
 
 
-def _operator(body: dict[str, Any]) -> Operator:
-    return Operator(
+def _operator(rows: Rows, body: dict[str, Any]) -> None:
+    rows.add(
+        Operator,
         username=body["username"],
         name=body["name"],
         role=body["role"],
@@ -167,116 +172,111 @@ def _operator(body: dict[str, Any]) -> Operator:
     )
 
 
+def _office(rows: Rows, code: str) -> Office:
+    """The office ``code``, made (nameless) if this is the first this log says of it."""
+    return rows.get(Office, code) or rows.add(Office, code=code, name="", level="")
+
+
 @handles("office.opened")
-def _office_opened(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+def _office_opened(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
     # The first genesis a database sees is its own office's; later ones (at a hub) are of
     # offices below, whose rows may already exist from their enrolment.
-    first = session.scalars(select(Office).where(col(Office.local) == True)).first() is None  # noqa: E712
+    first = rows.local_office() is None
     parent = body.get("parent")
-    if parent and session.get(Office, parent["code"]) is None:
-        session.add(Office(code=parent["code"], name=parent["name"], level=parent["level"]))
+    if parent and rows.get(Office, parent["code"]) is None:
+        rows.add(Office, code=parent["code"], name=parent["name"], level=parent["level"])
     spec = body["office"]
-    office = session.get(Office, spec["code"]) or Office(code=spec["code"], name="", level="")
+    office = _office(rows, spec["code"])
     office.name, office.level = spec["name"], spec["level"]
     office.parent_code = parent["code"] if parent else office.parent_code
     office.local = first
     office.demo = bool(body.get("demo", False)) and first
-    session.add(office)
-    session.flush()
-    session.add(_operator(body["admin"]))
+    rows.flush()
+    _operator(rows, body["admin"])
 
 
-def _from_below(session: Session, env: Envelope) -> bool:
+def _from_below(rows: Rows, env: Envelope) -> bool:
     """True for an event of an office enrolled below this one (relayed up by sync)."""
-    office = session.get(Office, env["origin"])
+    office = rows.get(Office, env["origin"])
     return office is not None and office.enrolled
 
 
 @handles("office.key_registered")
-def _office_key(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    office = session.get(Office, body["office"])
+def _office_key(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    office = rows.get(Office, body["office"])
     if office is None:
         raise ValueError("event refers to an unknown office")
     if office.enrolled:
         return  # the key this office enrolled it with stays; re-keying is a new enrolment
     office.key_id, office.public_key = body["key_id"], body["public_key"]
-    session.add(office)
 
 
 @handles("office.upstream_registered")
-def _upstream(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    if _from_below(session, env):
+def _upstream(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    if _from_below(rows, env):
         return  # where an office below syncs to is its own business
-    office = session.get(Office, body["code"]) or Office(code=body["code"], name="", level="")
+    office = _office(rows, body["code"])
     office.name, office.level = body["name"], body["level"]
     office.key_id, office.public_key = body["key_id"], body["public_key"]
-    session.add(office)
-    here = session.get(Office, env["origin"])
+    here = rows.get(Office, env["origin"])
     if here is not None:
         here.parent_code = body["code"]
-        session.add(here)
 
 
 @handles("office.enrolled")
-def _office_enrolled(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    office = session.get(Office, body["code"]) or Office(code=body["code"], name="", level="")
+def _office_enrolled(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    office = _office(rows, body["code"])
     office.name, office.level, office.parent_code = body["name"], body["level"], body["parent"]
     office.key_id, office.public_key = body["key_id"], body["public_key"]
     office.enrolled, office.revoked_at = True, None
-    session.add(office)
 
 
 @handles("office.revoked")
-def _office_revoked(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    office = session.get(Office, body["code"])
+def _office_revoked(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    office = rows.get(Office, body["code"])
     if office is None:
         raise ValueError("event refers to an unknown office")
     office.revoked_at = at
-    session.add(office)
 
 
 @handles("operator.registered")
-def _operator_registered(
-    session: Session, env: Envelope, body: dict[str, Any], at: datetime
-) -> None:
-    session.add(_operator(body))
+def _operator_registered(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    _operator(rows, body)
 
 
 @handles("operator.revoked")
-def _operator_revoked(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    operator = session.get(Operator, (env["origin"], body["username"]))
+def _operator_revoked(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    operator = rows.get(Operator, (env["origin"], body["username"]))
     if operator is not None:
         operator.active = False
-        session.add(operator)
 
 
 @handles("catalog.published")
-def _catalog(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    if _from_below(session, env):
+def _catalog(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    if _from_below(rows, env):
         return  # the catalog flows down from the level that publishes it, never up
     for item in body["departments"]:
-        session.merge(Department(**item))
-    session.flush()
+        rows.put(Department, **item)
+    rows.flush()
     for item in body["matters"]:
         definition = item["definition"]
-        session.merge(
-            Matter(
-                code=definition["code"],
-                version=definition["version"],
-                name_zh=definition["name"]["zh"],
-                name_en=definition["name"]["en"],
-                initials=item["initials"],
-                applicant_kind=definition["applicant_kind"],
-                definition=definition,
-            )
+        rows.put(
+            Matter,
+            code=definition["code"],
+            version=definition["version"],
+            name_zh=definition["name"]["zh"],
+            name_en=definition["name"]["en"],
+            initials=item["initials"],
+            applicant_kind=definition["applicant_kind"],
+            definition=definition,
         )
 
 
 @handles("calendar.loaded")
-def _calendar(session: Session, env: Envelope, body: dict[str, Any], at: datetime) -> None:
-    if _from_below(session, env):
+def _calendar(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
+    if _from_below(rows, env):
         return  # holidays, like the catalog, flow down only
-    session.merge(CalendarYear(year=body["schedule"]["year"], schedule=body["schedule"]))
+    rows.put(CalendarYear, year=body["schedule"]["year"], schedule=body["schedule"])
 
 
 # The application handlers register themselves with ``handles`` when imported.

@@ -11,10 +11,10 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col
 
 from models import PROJECTIONS, Event
-from workstation import caseorder, projector
+from workstation import projector
 from workstation.crypto import sha256_hex
-from workstation.db import holding_loaded
 from workstation.eventlog import decode
+from workstation.rows import MemoryRows, forget_latest
 
 _TABLES = [model.__table__ for model in PROJECTIONS]  # type: ignore[attr-defined]
 
@@ -29,6 +29,9 @@ class Difference:
 
 
 def _replay(session: Session, source: Session, batch: int = 2000) -> int:
+    """Fold the log of ``source`` into rows in memory and write them into ``session``'s
+    empty projections, one executemany per table."""
+    rows = MemoryRows(source)
     count, last_id = 0, 0
     while True:
         page = source.execute(
@@ -37,15 +40,14 @@ def _replay(session: Session, source: Session, batch: int = 2000) -> int:
             .order_by(col(Event.id))
             .limit(batch)
         ).all()
-        with holding_loaded(session):
-            for row_id, payload in page:
-                projector.apply(session, decode(payload), sha256_hex(payload), log=source)
-                last_id = row_id
+        for row_id, payload in page:
+            projector.apply_to(rows, decode(payload), sha256_hex(payload))
+            last_id = row_id
         count += len(page)
-        session.flush()
-        session.expunge_all()  # keep memory flat on long logs
         if len(page) < batch:
-            return count
+            break
+    rows.write(session.connection())
+    return count
 
 
 def _scratch_engine() -> Engine:
@@ -98,8 +100,10 @@ def rebuild_in_place(session: Session) -> int:
     """Drop every projection row and replay the whole log, in the caller's transaction."""
     for table in reversed(_TABLES):
         session.execute(delete(table))
-    caseorder.forget_latest(session)
-    return _replay(session, session)
+    forget_latest(session)
+    count = _replay(session, session)
+    session.expunge_all()  # what the session held of the old projections is gone
+    return count
 
 
 def event_count() -> Select[int]:

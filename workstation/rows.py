@@ -1,0 +1,282 @@
+"""Where the projector reads and writes projection rows: the live session, or memory.
+
+Live, every event is projected through the session's ORM objects, beside the services that
+read them. A rebuild replays the whole log into empty tables, where nothing else reads until
+it ends: there the same handlers fold the events into plain rows held in dicts, written once
+per table by Core executemany. ORM objects cost ~80 µs each to build and a flush per query;
+a plain row costs ~1 µs (bench/RESULTS.md, rebuild). ``rebuild --check`` compares the two.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, Protocol, TypeVar, cast
+
+from pydantic_core import PydanticUndefined
+from sqlalchemy import Connection, Table, func, insert, select
+from sqlmodel import Session, col
+
+from models import PROJECTIONS, ApplicationMaterial, CaseEvent, Office, Task
+
+M = TypeVar("M")
+
+_LATEST = "caseorder.latest"
+"""Where a session keeps the latest order key of each case it read or placed an event of."""
+
+
+def latest_key(session: Session, tracking_no: str) -> str | None:
+    """The order key of the last event applied to an application (None if it has none)."""
+    known: dict[str, str | None] = session.info.setdefault(_LATEST, {})
+    if tracking_no not in known:
+        query = select(func.max(CaseEvent.order_key)).where(
+            col(CaseEvent.tracking_no) == tracking_no
+        )
+        known[tracking_no] = session.scalar(query)
+    return known[tracking_no]
+
+
+def forget_latest(session: Session) -> None:
+    """Drop what ``latest_key`` remembers (after case events were deleted in bulk)."""
+    session.info.pop(_LATEST, None)
+
+
+class Rows(Protocol):
+    """What a projection handler may do with projection rows."""
+
+    log: Session
+    """The session holding the signed events (to replay a case or admit a held event)."""
+
+    def get(self, model: type[M], key: Any) -> M | None:
+        """The row of ``model`` with primary key ``key`` (a tuple for composite keys)."""
+
+    def add(self, model: type[M], **values: Any) -> M:
+        """A new row of ``model``; columns not given take the model's defaults."""
+
+    def put(self, model: type[M], **values: Any) -> None:
+        """The row with these values, replacing every column of one with the same key."""
+
+    def delete(self, row: object) -> None:
+        """Remove ``row``."""
+
+    def flush(self) -> None:
+        """Send what is pending, where rows later read need it (live only)."""
+
+    def tasks_of(self, tracking_no: str) -> list[Task]:
+        """The tasks of one application."""
+
+    def materials_of(self, tracking_no: str) -> list[ApplicationMaterial]:
+        """The materials of one application."""
+
+    def case_events(self, tracking_no: str) -> list[CaseEvent]:
+        """The events placed in one case, in their agreed order."""
+
+    def local_office(self) -> Office | None:
+        """The office this database belongs to (None before its genesis)."""
+
+    def latest(self, tracking_no: str) -> str | None:
+        """The order key of the last event placed in a case (None if none)."""
+
+    def placed(self, tracking_no: str, key: str) -> None:
+        """Note that an event with order key ``key`` was placed in a case."""
+
+
+class SessionRows:
+    """Rows as the session's ORM objects: the live projections."""
+
+    def __init__(self, session: Session, log: Session | None = None) -> None:
+        self.session, self.log = session, log or session
+
+    def get(self, model: type[M], key: Any) -> M | None:
+        """The row of ``model`` with primary key ``key``."""
+        return self.session.get(model, key)
+
+    def add(self, model: type[M], **values: Any) -> M:
+        """A new row of ``model``, added to the session."""
+        row = model(**values)
+        self.session.add(row)
+        return row
+
+    def put(self, model: type[M], **values: Any) -> None:
+        """The row with these values, merged over one with the same key."""
+        self.session.merge(model(**values))
+
+    def delete(self, row: object) -> None:
+        """Delete ``row`` at the next flush."""
+        self.session.delete(row)
+
+    def flush(self) -> None:
+        """Flush the session."""
+        self.session.flush()
+
+    def tasks_of(self, tracking_no: str) -> list[Task]:
+        """The tasks of one application, read (after a flush) from the database."""
+        return list(self.session.scalars(select(Task).where(col(Task.tracking_no) == tracking_no)))
+
+    def materials_of(self, tracking_no: str) -> list[ApplicationMaterial]:
+        """The materials of one application."""
+        query = select(ApplicationMaterial).where(
+            col(ApplicationMaterial.tracking_no) == tracking_no
+        )
+        return list(self.session.scalars(query))
+
+    def case_events(self, tracking_no: str) -> list[CaseEvent]:
+        """The events placed in one case, in their agreed order."""
+        query = (
+            select(CaseEvent)
+            .where(col(CaseEvent.tracking_no) == tracking_no)
+            .order_by(col(CaseEvent.order_key))
+        )
+        return list(self.session.scalars(query))
+
+    def local_office(self) -> Office | None:
+        """The office marked local."""
+        query = select(Office).where(col(Office.local) == True)  # noqa: E712
+        return self.session.scalars(query).first()
+
+    def latest(self, tracking_no: str) -> str | None:
+        """The latest order key of a case, remembered by the session."""
+        return latest_key(self.session, tracking_no)
+
+    def placed(self, tracking_no: str, key: str) -> None:
+        """Keep the session's latest order key of the case up to date."""
+        known = self.session.info.get(_LATEST, {})
+        if tracking_no in known:
+            known[tracking_no] = max(known[tracking_no] or "", key)
+
+
+class Row:
+    """A projection row held in memory: its columns are its attributes."""
+
+    __table__: Table
+    model: type
+
+    def values(self) -> dict[str, Any]:
+        """The row's columns, as ``insert`` takes them."""
+        return self.__dict__
+
+
+class _Shape:
+    """How rows of one model are made and found: defaults, key columns, row class."""
+
+    def __init__(self, model: type) -> None:
+        table: Table = model.__table__  # type: ignore[attr-defined]
+        self.keys = [column.name for column in table.primary_key.columns]
+        self.defaults: dict[str, Any] = {}
+        self.factories: dict[str, Any] = {}
+        for name, field in model.model_fields.items():  # type: ignore[attr-defined]
+            if field.default_factory is not None:
+                self.factories[name] = field.default_factory
+            elif field.default is not PydanticUndefined:
+                self.defaults[name] = field.default
+        self.row_class: type[Row] = type(
+            f"{model.__name__}Row", (Row,), {"__table__": table, "model": model}
+        )
+
+    def make(self, values: dict[str, Any]) -> Row:
+        row = self.row_class()
+        fields = row.__dict__
+        fields.update(self.defaults)
+        for name, factory in self.factories.items():
+            if name not in values:
+                fields[name] = factory()
+        fields.update(values)
+        return row
+
+    def key(self, fields: dict[str, Any]) -> Any:
+        if len(self.keys) == 1:
+            return fields[self.keys[0]]
+        return tuple(fields[name] for name in self.keys)
+
+
+_SHAPES = {model: _Shape(model) for model in PROJECTIONS}
+
+
+class MemoryRows:
+    """Rows in dicts, for a replay into empty projections; ``write`` stores them all."""
+
+    def __init__(self, log: Session) -> None:
+        self.log = log
+        self._tables: dict[type, dict[Any, Row]] = {model: {} for model in PROJECTIONS}
+        self._of_case: dict[type, defaultdict[str, dict[Any, Row]]] = {
+            model: defaultdict(dict) for model in (Task, ApplicationMaterial, CaseEvent)
+        }
+        self._latest: dict[str, str] = {}
+
+    def get(self, model: type[M], key: Any) -> M | None:
+        """The row of ``model`` with primary key ``key``."""
+        return cast("M | None", self._tables[model].get(key))
+
+    def add(self, model: type[M], **values: Any) -> M:
+        """A new row of ``model``; a key already held is a broken log, as a live insert."""
+        shape = _SHAPES[model]
+        row = shape.make(values)
+        key = shape.key(row.__dict__)
+        table = self._tables[model]
+        if key in table:
+            raise ValueError(f"{model.__name__} {key!r} is already projected")
+        table[key] = row
+        if model in self._of_case:
+            self._of_case[model][row.__dict__["tracking_no"]][key] = row
+        return cast("M", row)
+
+    def put(self, model: type[M], **values: Any) -> None:
+        """The row with these values, replacing every column of one with the same key."""
+        shape = _SHAPES[model]
+        row = self._tables[model].get(shape.key(values))
+        if row is None:
+            self.add(model, **values)
+        else:
+            row.__dict__.update(shape.make(values).__dict__)
+
+    def delete(self, row: object) -> None:
+        """Forget ``row``."""
+        model = cast(Row, row).model
+        key = _SHAPES[model].key(row.__dict__)
+        del self._tables[model][key]
+        if model in self._of_case:
+            del self._of_case[model][row.__dict__["tracking_no"]][key]
+
+    def flush(self) -> None:
+        """Nothing to send until ``write``."""
+
+    def tasks_of(self, tracking_no: str) -> list[Task]:
+        """The tasks of one application."""
+        return cast("list[Task]", list(self._of_case[Task][tracking_no].values()))
+
+    def materials_of(self, tracking_no: str) -> list[ApplicationMaterial]:
+        """The materials of one application."""
+        held = self._of_case[ApplicationMaterial][tracking_no].values()
+        return cast("list[ApplicationMaterial]", list(held))
+
+    def case_events(self, tracking_no: str) -> list[CaseEvent]:
+        """The events placed in one case, in their agreed order."""
+        held = self._of_case[CaseEvent][tracking_no]
+        return cast("list[CaseEvent]", [held[key] for key in sorted(held)])
+
+    def local_office(self) -> Office | None:
+        """The office marked local."""
+        found = (row for row in self._tables[Office].values() if row.__dict__["local"])
+        return cast("Office | None", next(found, None))
+
+    def latest(self, tracking_no: str) -> str | None:
+        """The latest order key of a case (everything placed went through ``placed``)."""
+        return self._latest.get(tracking_no)
+
+    def placed(self, tracking_no: str, key: str) -> None:
+        """Keep the latest order key of the case."""
+        known = self._latest.get(tracking_no)
+        if known is None or key > known:
+            self._latest[tracking_no] = key
+
+    def count(self) -> int:
+        """How many rows are held."""
+        return sum(len(rows) for rows in self._tables.values())
+
+    def write(self, connection: Connection) -> None:
+        """Insert every row held, parents first, one executemany per table."""
+        for model in PROJECTIONS:
+            rows: Iterable[Row] = self._tables[model].values()
+            values = [row.values() for row in rows]
+            if values:
+                connection.execute(insert(model.__table__), values)  # type: ignore[attr-defined]
