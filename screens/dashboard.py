@@ -22,8 +22,8 @@ from screens.widgets.cells import NONE, count_cell, day_cell, due_cell, late_cel
 from workstation.errors import PermissionDenied, WorkstationError
 
 if TYPE_CHECKING:
-    from models import Application, Task
-    from workstation.services.supervision import Overview
+    from models import Task
+    from workstation.services.supervision import OverdueCases, Overview
 
 DAYS = 30
 """The throughput window, in calendar days."""
@@ -38,7 +38,7 @@ class Figures:
     """Everything one refresh of the dashboard shows, read in one worker run."""
 
     overview: Overview
-    overdue: list[Application]
+    overdue: OverdueCases
     matters: dict[str, str]
     """Matter code → name in the operator's language."""
     departments: dict[str, str]
@@ -263,11 +263,11 @@ class DashboardScreen(WorkScreen):
                             late_cell(application.due_date, now.date()),
                         ],
                     )
-                    for application in figures.overdue
+                    for application in figures.overdue.applications
                 ],
             )
             self.query_one("#dash-overdue-title", Static).update(
-                self.t("ui.dashboard.overdue_title", count=len(figures.overdue))
+                self.t("ui.dashboard.overdue_title", count=figures.overdue.total)
             )
             refill(
                 self.oldest_table,

@@ -737,12 +737,27 @@ def test_overview_counts_backlog_overdue_and_due_soon_per_department(hall: Hall)
     assert [t.id for t in view.oldest] == [*at_intake, f"{b}/quality", f"{b}/tax"]
 
     with reading(hall.engine) as s:
-        assert supervision.overdue_applications(s, actor=hall.supervisor, now=now) == []
+        none = supervision.overdue_applications(s, actor=hall.supervisor, now=now)
+        assert none.applications == [] and none.total == 0
         app_due = get_app(hall, a).due_date
         assert app_due == CAL.add_workdays(NOW.date(), hotel.time_limit_days).date
         late = at(app_due + timedelta(days=1))  # type: ignore[operator]
         overdue = supervision.overdue_applications(s, actor=hall.supervisor, now=late)
-    assert [x.tracking_no for x in overdue] == [a]  # b's clock is paused by its supplement
+    # b's clock is paused by its supplement
+    assert [x.tracking_no for x in overdue.applications] == [a] and overdue.total == 1
+
+
+def test_throughput_counts_a_decision_on_the_offices_day_not_utcs(hall: Hall) -> None:
+    """00:30 in Beijing is 16:30 the day before in UTC, where the database keeps it."""
+    number = accept(hall)
+    just_after_midnight = at(date(2026, 11, 4), 0, 30)
+    approve(hall, hall.officer("market"), f"{number}/licence", just_after_midnight, permit="P1")
+    with reading(hall.engine) as s:
+        view = supervision.overview(s, actor=hall.supervisor, now=at(date(2026, 11, 12), 10))
+    assert [(d, n) for d, n in view.throughput if n] == [(date(2026, 11, 4), 1)]
+    market = next(d for d in view.departments if d.department == "market")
+    expected = (just_after_midnight - NOW).total_seconds() / 86400
+    assert market.average_days == round(expected, 2)
 
 
 def test_queue_pages_filters_and_lights(hall: Hall) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from models import Applicant, Application, Department, Event, Operator
+from models import Applicant, Department, Event, Operator
 from workstation import documents
 from workstation.catalog.schema import Matter
 from workstation.crypto import sha256_hex, verify_signature
@@ -356,8 +356,8 @@ class Workbench:
                 soon_days=self.settings.due_soon_days,
             )
 
-    def overdue_applications(self) -> list[Application]:
-        """Applications past their promised date, oldest first."""
+    def overdue_applications(self) -> supervision.OverdueCases:
+        """Applications past their promised date, oldest first (the first few hundred)."""
         with reading(self.engine) as session:
             return supervision.overdue_applications(session, actor=self.me, now=self.now())
 

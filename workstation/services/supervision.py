@@ -13,6 +13,7 @@ from models import Application, Department, Task
 from workstation.errors import InvalidInput
 from workstation.services.auth import Actor, require, require_queue
 from workstation.services.office import work_calendar
+from workstation.services.timespans import days_between, local_day
 from workstation.workdays import WorkCalendar
 
 ACTIVE = ("open", "supplement")
@@ -162,20 +163,28 @@ def overview(
     soon_limit = calendar.add_workdays(today, soon_days).date
     known = {d.code for d in session.scalars(select(Department))}
     counts = _department_counts(session, known, today, soon_limit)
-    decided_rows = session.execute(
-        select(col(Task.department_code), col(Task.opened_at), col(Task.decided_at)).where(
-            _state_in(DECIDED),
-            col(Task.decided_at)
-            >= datetime.combine(today - timedelta(days=days), time.min, now.tzinfo),
+    recent = and_(
+        _state_in(DECIDED),
+        col(Task.decided_at)
+        >= datetime.combine(today - timedelta(days=days), time.min, now.tzinfo),
+        col(Task.opened_at).is_not(None),
+    )
+    spans = {
+        code: average
+        for code, average in session.execute(
+            select(
+                col(Task.department_code),
+                func.avg(days_between(col(Task.decided_at), col(Task.opened_at))),
+            )
+            .where(recent)
+            .group_by(col(Task.department_code))
         )
-    ).all()
-    spans: dict[str, list[float]] = {}
-    per_day: dict[date, int] = {}
-    for code, opened, decided in decided_rows:
-        if opened is not None and decided is not None:
-            spans.setdefault(code, []).append((decided - opened).total_seconds() / 86400)
-            day = decided.astimezone(now.tzinfo).date()
-            per_day[day] = per_day.get(day, 0) + 1
+    }
+    offset = int((now.utcoffset() or timedelta()).total_seconds())
+    day = local_day(col(Task.decided_at), offset)
+    per_day: dict[date, int] = {
+        on: n for on, n in session.execute(select(day, func.count()).where(recent).group_by(day))
+    }
     loads = [
         DepartmentLoad(
             code,
@@ -184,7 +193,7 @@ def overview(
             soon,
             paused,
             decided,
-            round(sum(spans[code]) / len(spans[code]), 2) if spans.get(code) else None,
+            None if spans.get(code) is None else round(float(spans[code]), 2),
         )
         for code, (backlog, overdue, soon, paused, decided) in sorted(counts.items())
     ]
@@ -245,16 +254,32 @@ def _department_counts(
     return counts
 
 
-def overdue_applications(session: Session, *, actor: Actor, now: datetime) -> list[Application]:
-    """Applications in progress past their promised date (clock not paused)."""
+@dataclass(frozen=True)
+class OverdueCases:
+    """The applications longest past their promised date, and how many are overdue in all."""
+
+    applications: list[Application]
+    total: int
+
+
+def overdue_applications(
+    session: Session, *, actor: Actor, now: datetime, limit: int = 200
+) -> OverdueCases:
+    """Applications in progress past their promised date (clock not paused), oldest due first.
+
+    At most ``limit`` are read: a county can have thousands overdue, and a screen shows a page.
+    """
     require(actor, "supervise")
+    overdue = and_(
+        col(Application.status) == "in_progress",
+        col(Application.paused_since).is_(None),
+        col(Application.due_date) < now.date(),
+    )
     query = (
         select(Application)
-        .where(
-            col(Application.status) == "in_progress",
-            col(Application.paused_since).is_(None),
-            col(Application.due_date) < now.date(),
-        )
-        .order_by(col(Application.due_date))
+        .where(overdue)
+        .order_by(col(Application.due_date), col(Application.tracking_no))
+        .limit(limit)
     )
-    return list(session.scalars(query))
+    total = session.scalar(select(func.count()).select_from(Application).where(overdue)) or 0
+    return OverdueCases(list(session.scalars(query)), total)
