@@ -266,8 +266,12 @@ class DashboardScreen(WorkScreen):
                     for application in figures.overdue.applications
                 ],
             )
+            overdue = figures.overdue
+            shown = len(overdue.applications)
             self.query_one("#dash-overdue-title", Static).update(
-                self.t("ui.dashboard.overdue_title", count=figures.overdue.total)
+                self.t("ui.dashboard.overdue_title", count=overdue.total)
+                if shown == overdue.total
+                else self.t("ui.dashboard.overdue_title_part", count=overdue.total, shown=shown)
             )
             refill(
                 self.oldest_table,

@@ -745,6 +745,13 @@ def test_overview_counts_backlog_overdue_and_due_soon_per_department(hall: Hall)
         overdue = supervision.overdue_applications(s, actor=hall.supervisor, now=late)
     # b's clock is paused by its supplement
     assert [x.tracking_no for x in overdue.applications] == [a] and overdue.total == 1
+    c = accept(hall, seed=9)
+    with reading(hall.engine) as s:
+        later = at(app_due + timedelta(days=60))  # type: ignore[operator]
+        both = supervision.overdue_applications(s, actor=hall.supervisor, now=later)
+        first = supervision.overdue_applications(s, actor=hall.supervisor, now=later, limit=1)
+    assert both.total == 2 and {x.tracking_no for x in both.applications} == {a, c}
+    assert first.total == 2 and first.applications == both.applications[:1]
 
 
 def test_throughput_counts_a_decision_on_the_offices_day_not_utcs(hall: Hall) -> None:
