@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +35,27 @@ def _replay(session: Session, source: Session, batch: int = 2000) -> int:
     """Fold the log of ``source`` into rows in memory and write them into ``session``'s
     empty projections, one executemany per table."""
     rows = MemoryRows(source)
+    with _collector_paused():
+        count = _fold(rows, source, batch)
+        rows.write(session.connection())
+    return count
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the fold builds its rows: none of them is in a
+    cycle, and every pass of the collector walks all of them (over a third of the fold)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _fold(rows: MemoryRows, source: Session, batch: int) -> int:
+    """Apply every event of the log to ``rows``, a page at a time; how many there were."""
     count, last_id = 0, 0
     while True:
         page = source.execute(
@@ -45,9 +69,7 @@ def _replay(session: Session, source: Session, batch: int = 2000) -> int:
             last_id = row_id
         count += len(page)
         if len(page) < batch:
-            break
-    rows.write(session.connection())
-    return count
+            return count
 
 
 def _scratch_engine() -> Engine:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any, Protocol, TypeVar, cast
 
 from pydantic_core import PydanticUndefined
@@ -161,7 +162,8 @@ class _Shape:
 
     def __init__(self, model: type) -> None:
         table: Table = model.__table__  # type: ignore[attr-defined]
-        self.keys = [column.name for column in table.primary_key.columns]
+        self.key = itemgetter(*(column.name for column in table.primary_key.columns))
+        """A row's key from its columns: the value of a one-column key, else a tuple."""
         self.defaults: dict[str, Any] = {}
         self.factories: dict[str, Any] = {}
         for name, field in model.model_fields.items():  # type: ignore[attr-defined]
@@ -174,19 +176,13 @@ class _Shape:
         )
 
     def make(self, values: dict[str, Any]) -> Row:
-        row = self.row_class()
-        fields = row.__dict__
-        fields.update(self.defaults)
+        fields = {**self.defaults, **values}
         for name, factory in self.factories.items():
-            if name not in values:
+            if name not in fields:
                 fields[name] = factory()
-        fields.update(values)
+        row = self.row_class.__new__(self.row_class)
+        row.__dict__ = fields
         return row
-
-    def key(self, fields: dict[str, Any]) -> Any:
-        if len(self.keys) == 1:
-            return fields[self.keys[0]]
-        return tuple(fields[name] for name in self.keys)
 
 
 _SHAPES = {model: _Shape(model) for model in PROJECTIONS}
