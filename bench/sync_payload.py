@@ -7,8 +7,8 @@ links it to a county, and pushes its whole log up as the client does: ``next_bat
 ``Batch.encode``, the county's ``accept`` of the decoded bytes and ``take_receipt`` back, once
 per batch size, each walk from its own copy of both untouched databases. Per event it reports
 the raw signed event (payload + signature), the uncompressed batch body (the inflated wire
-bytes), the wire bytes themselves (zlib level 6) and, on the same body, zlib-9, lzma and
-zstandard level 3 (if the module is installed) as peers; then the same for one bundle of
+bytes), the wire bytes themselves (zstd level 3 since wire version 2) and, on the same body,
+zlib-9, lzma and zstandard level 3 as peers; then the same for one bundle of
 everything, as ``onewindow bundle export`` writes it."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from types import ModuleType
 
+import zstandard
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -38,7 +38,7 @@ from models import Event
 from sync import bundle
 from sync.outgoing import BATCH_SIZE, next_batch, take_receipt
 from sync.receive import accept
-from sync.wire import Batch
+from sync.wire import Batch, unpacked
 from workstation import crypto, demo, officekey
 from workstation.catalog import load_catalog
 from workstation.crypto import Signer
@@ -56,17 +56,6 @@ SIZES = (50, BATCH_SIZE, 2000)
 """Batch sizes walked: small, the client's default, large."""
 
 
-def _zstd() -> ModuleType | None:
-    try:
-        import zstandard  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
-    return zstandard  # type: ignore[no-any-return, unused-ignore]
-
-
-ZSTD = _zstd()
-
-
 @dataclass(frozen=True)
 class Sizes:
     """Bytes of one batch (or bundle) in each form, measured on the real encoded bytes."""
@@ -75,12 +64,12 @@ class Sizes:
     raw: int
     """Sum over the events of payload + signature: what the log stores."""
     body: int
-    """The canonical JSON document, uncompressed: ``zlib.decompress(batch.encode())``."""
+    """The canonical JSON document, uncompressed: ``wire.unpacked(batch.encode())``."""
     wire: int
     """``len(batch.encode())`` (for a bundle: the file, header included)."""
     zlib9: int
     lzma: int
-    zstd3: int | None
+    zstd3: int
 
 
 @dataclass(frozen=True)
@@ -94,8 +83,8 @@ class Linked:
 
 
 def measure(batch: Batch, encoded: bytes) -> Sizes:
-    """Every size of ``batch`` from its encoded (deflated) bytes."""
-    body = zlib.decompress(encoded)
+    """Every size of ``batch`` from its encoded (compressed) bytes."""
+    body = unpacked(encoded)
     return Sizes(
         events=len(batch.events),
         raw=sum(len(e.payload) + len(e.signature) for e in batch.events),
@@ -103,7 +92,7 @@ def measure(batch: Batch, encoded: bytes) -> Sizes:
         wire=len(encoded),
         zlib9=len(zlib.compress(body, 9)),
         lzma=len(lzma.compress(body)),
-        zstd3=len(ZSTD.ZstdCompressor(level=3).compress(body)) if ZSTD else None,
+        zstd3=len(zstandard.ZstdCompressor(level=3).compress(body)),
     )
 
 
@@ -243,8 +232,8 @@ def event_types(path: Path) -> list[tuple[str, int, float]]:
 
 ROWS: tuple[tuple[str, Callable[[Sizes], int | None]], ...] = (
     ("raw signed event (payload+signature)", lambda s: s.raw),
-    ("uncompressed batch body (JSON, base64)", lambda s: s.body),
-    ("on the wire: encode() = zlib-6", lambda s: s.wire),
+    ("batch body (JSON, payload text)", lambda s: s.body),
+    ("on the wire: encode() = zstd-3", lambda s: s.wire),
     ("peer: zlib-9 of the body", lambda s: s.zlib9),
     ("peer: lzma preset 6 of the body", lambda s: s.lzma),
     ("peer: zstandard level 3 of the body", lambda s: s.zstd3),
@@ -295,7 +284,7 @@ def machine() -> str:
         f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs; "
         f"Python {platform.python_version()}; zlib {zlib.ZLIB_RUNTIME_VERSION}; "
         f"SQLite {sqlite3.sqlite_version}; "
-        f"zstandard {getattr(ZSTD, '__version__', '?') if ZSTD else 'not installed'}"
+        f"zstandard {zstandard.__version__}"
     )
 
 
@@ -340,8 +329,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         "every event; body/x: the uncompressed batch body over the row (compression ratio);\n"
         "x/raw: the row over the raw signed events (medians over the batches)."
     )
-    if ZSTD is None:
-        print("zstandard not installed: row skipped (no dependency is added for a bench).")
     walked = "; ".join(
         f"{size}: " + ", ".join(f"{k} {v:.2f} s" for k, v in walks[size].seconds.items())
         for size in SIZES

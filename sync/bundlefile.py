@@ -26,7 +26,7 @@ import struct
 import zlib
 from typing import Any
 
-from sync.wire import MAX_WIRE_BYTES, WIRE_VERSION, Batch, WireEvent
+from sync.wire import MAX_WIRE_BYTES, Batch, WireEvent, readable
 from workstation.crypto import canonical, sha256_hex
 from workstation.errors import SyncRefused
 
@@ -46,7 +46,7 @@ _INFLATE_STEP = 256
 def encode(batch: Batch) -> bytes:
     """The bundle file of ``batch`` (version 2)."""
     header = {
-        "v": WIRE_VERSION,
+        "v": batch.version,
         "sender": batch.sender,
         "after": batch.after,
         "upto": batch.upto,
@@ -88,8 +88,9 @@ def decode(data: bytes, path: str) -> Batch:
         raise SyncRefused("error.sync.trailing", offset=pos, extra=len(data) - pos)
     sig = base64.b64decode(header["sig"])
     return Batch(
-        header["sender"], tuple(events), header["key_id"], sig, header["after"], header["upto"]
-    )
+        header["sender"], tuple(events), header["key_id"], sig, header["after"], header["upto"],
+        header["v"],
+    )  # fmt: skip
 
 
 def spans(data: bytes) -> list[tuple[int, int]]:
@@ -149,7 +150,7 @@ def _header(data: bytes) -> tuple[dict[str, Any], int]:
         raise _Damage("error.sync.why.unreadable", offset) from None
     if not isinstance(header, dict):
         raise _Damage("error.sync.why.unreadable", offset)
-    if header.get("v") != WIRE_VERSION:
+    if not readable(header.get("v")):
         raise SyncRefused("error.sync.version", version=str(header.get("v")))
     kinds = {"sender": str, "key_id": str, "sig": str, "after": dict, "upto": int, "count": int}
     if any(type(header.get(name)) is not kind for name, kind in kinds.items()):

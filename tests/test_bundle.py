@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import zlib
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from models import Application, Event, Task
 from sync import bundle, bundlefile
 from sync.outgoing import next_batch, take_receipt
 from sync.receive import accept
+from sync.wire import Batch
 from tests.conftest import NOW, PASSWORD, Hall, open_hall
 from tests.factories import request_for
 from tests.levels import events, link, open_county
@@ -164,10 +166,15 @@ def test_an_older_bundle_still_reads_and_its_damage_is_placed_by_offset(
     county, admin, _key, keys = new_county(tmp_path, "county")
     link(county, admin, keys, township)
     with reading(township.engine) as session:
-        batch = next_batch(session, officekey.load(township.key_dir, "610102001"), limit=None)
-    assert batch is not None
+        office_key = officekey.load(township.key_dir, "610102001")
+        current = next_batch(session, office_key, limit=None)
+    assert current is not None
+    # As an office before wire version 2 wrote it: payloads in base64, one deflated block.
+    batch = Batch.sign(current.sender, list(current.events), office_key, current.after,
+                       current.upto, version=1)  # fmt: skip
     old = tmp_path / "old.bundle"
-    data = bundlefile.MAGIC_V1 + batch.encode()  # the version-1 layout: one deflated block
+    data = bundlefile.MAGIC_V1 + batch.encode()
+    assert zlib.decompressobj().decompress(batch.encode())  # deflate, not zstd
     old.write_bytes(data)
     assert bundle.read_bundle(old) == batch
     flipped = bytearray(data)
@@ -180,6 +187,9 @@ def test_an_older_bundle_still_reads_and_its_damage_is_placed_by_offset(
     assert len(bundlefile.MAGIC_V1) < info.value.params["offset"] <= len(data)
     assert str(info.value.params["offset"]) in info.value.message("zh_CN")
     assert events(county) == before
+    old.write_bytes(data)  # undamaged, it is stored: its signature checked in its own layout
+    bundle.import_bundle(county, keys, old, NOW)
+    assert events(county) == before + len(batch.events)
 
 
 def test_the_bundle_commands(township: Hall, tmp_path: Path) -> None:

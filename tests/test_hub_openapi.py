@@ -19,7 +19,6 @@ import json
 import os
 import threading
 import time
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+import zstandard
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -178,7 +178,9 @@ def wire_bodies(draw: st.DrawFn, county: County) -> bytes:
     pieces = draw(st.lists(st.sampled_from(events), max_size=6)) if draw(st.booleans()) else events
     if draw(st.booleans()):
         index = draw(st.integers(0, max(len(pieces) - 1, 0)))
-        payload = draw(st.binary(max_size=64) | json_values().map(canonical) | bent_envelopes)
+        # Any text: a payload travels as the JSON string it is (wire version 2).
+        text = st.text(st.characters(codec="utf-8"), max_size=64).map(str.encode)
+        payload = draw(text | json_values().map(canonical) | bent_envelopes)
         pieces = [
             *pieces[:index],
             WireEvent(payload, draw(st.binary(max_size=64))),
@@ -188,7 +190,7 @@ def wire_bodies(draw: st.DrawFn, county: County) -> bytes:
         st.dictionaries(st.sampled_from([sender, "610102", "x"]), st.integers(), max_size=2)
     )
     batch = Batch.sign(sender, pieces, county.office_key, after=after, upto=draw(st.integers(0, 9)))
-    wire = zlib.decompress(batch.encode())
+    wire = zstandard.ZstdDecompressor().decompress(batch.encode())
     if draw(st.booleans()):
         # Bend the document itself: a field replaced by any JSON value, or dropped.
         document = json.loads(wire)
@@ -198,7 +200,7 @@ def wire_bodies(draw: st.DrawFn, county: County) -> bytes:
         else:
             document[name] = draw(json_values())
         wire = canonical(document)
-    return zlib.compress(wire)
+    return zstandard.ZstdCompressor(level=3).compress(wire)
 
 
 @dataclass

@@ -8,13 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import zstandard
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from models import Application, ChainHead, Event, SyncCursor, SyncFork, Task
 from sync.receive import Accepted, ForkRefused, accept, record_fork
-from sync.wire import Batch, WireEvent
+from sync.wire import MAX_WIRE_BYTES, Batch, WireEvent
 from tests.conftest import NOW, Hall, open_hall
 from tests.factories import request_for
 from tests.levels import batch_of, enrol_township, events, open_county, wire_events
@@ -216,6 +217,10 @@ def test_a_rewritten_history_is_a_fork_refused_and_recorded(
         assert fork.stored_hash != fork.offered_hash
 
 
+def _zstd(data: bytes, *, size: bool = True) -> bytes:
+    return zstandard.ZstdCompressor(level=3, write_content_size=size).compress(data)
+
+
 @pytest.mark.parametrize(
     ("data", "key"),
     [
@@ -223,6 +228,13 @@ def test_a_rewritten_history_is_a_fork_refused_and_recorded(
         (zlib.compress(b"[1, 2]"), "error.sync.malformed"),
         (zlib.compress(canonical({"v": 99})), "error.sync.version"),
         (zlib.compress(canonical({"v": 1, "events": [{"p": "!!"}]})), "error.sync.malformed"),
+        (zlib.compress(canonical({"v": True})), "error.sync.version"),
+        (_zstd(canonical({"v": 2, "events": [{"p": 7}]})), "error.sync.malformed"),
+        (_zstd(canonical({"v": 2})) + b"\x00", "error.sync.malformed"),  # bytes after it
+        (_zstd(canonical({"v": 2}))[:-2], "error.sync.malformed"),  # cut short
+        (_zstd(b"[1, 2]"), "error.sync.malformed"),
+        (_zstd(canonical({"v": 2}), size=False), "error.sync.malformed"),  # says no size
+        (_zstd(b" " * (MAX_WIRE_BYTES + 1)), "error.sync.malformed"),  # a bomb, not unpacked
     ],
 )
 def test_a_malformed_batch_is_refused_before_anything_is_read(data: bytes, key: str) -> None:
