@@ -109,6 +109,12 @@ def _build(db: Path, keys: Path, open_tasks: int, note: object) -> None:
         made += queued
         if callable(note):
             note(f"synthesising the county: {made:,} of {open_tasks:,} open tasks")
+    # The projector keeps the tally as tasks move; rows written behind its back are counted.
+    connection.execute("DELETE FROM tasktally")
+    connection.execute(
+        "INSERT INTO tasktally (department_code, state, n) "
+        "SELECT department_code, state, count(*) FROM task GROUP BY department_code, state"
+    )
     connection.commit()
     connection.execute("PRAGMA journal_mode=WAL")
     connection.close()

@@ -34,7 +34,7 @@ RAW_PAGE = (
 )
 """The limit: a keyset walk down ix_task_department_due, in sqlite3 with no ORM."""
 RAW_DASHBOARD = (
-    "SELECT department_code, state, count(*) FROM task GROUP BY department_code, state",
+    "SELECT department_code, state, n FROM tasktally",
     "SELECT department_code, count(*) FROM task WHERE department_code IN (SELECT code FROM "
     "department) AND state = 'open' AND due_date < :today GROUP BY department_code",
     "SELECT department_code, count(*) FROM task WHERE department_code IN (SELECT code FROM "

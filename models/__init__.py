@@ -1,12 +1,19 @@
 """SQLModel tables: the signed event log and the projections rebuilt from it."""
 
-from models.case import Applicant, Application, ApplicationMaterial, CaseEvent, Task
+from models.case import (
+    Applicant,
+    Application,
+    ApplicationMaterial,
+    CaseEvent,
+    Task,
+    TaskTally,
+)
 from models.catalog import CalendarYear, Matter
 from models.log import AuditEntry, ChainHead, Event, HeldEvent
 from models.org import Department, Office, Operator
 from models.sync import SyncCursor, SyncFork, SyncNonce, SyncReceipt, TrackAttempt
 
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 """The newest migration in ``models/migrations`` (a test checks it against Alembic's head)."""
 
 PROJECTIONS: tuple[type, ...] = (
@@ -19,6 +26,7 @@ PROJECTIONS: tuple[type, ...] = (
     Application,
     ApplicationMaterial,
     Task,
+    TaskTally,
     CaseEvent,
     HeldEvent,
     ChainHead,
@@ -45,5 +53,6 @@ __all__ = [
     "SyncNonce",
     "SyncReceipt",
     "Task",
+    "TaskTally",
     "TrackAttempt",
 ]

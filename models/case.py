@@ -123,6 +123,18 @@ class Task(SQLModel, table=True):
     """Materials asked for by the open supplement request."""
 
 
+class TaskTally(SQLModel, table=True):
+    """How many tasks one department has in one state, kept as tasks move.
+
+    The dashboard reads these few rows instead of counting a county's million tasks; a
+    rebuild counts the tasks afresh, so ``rebuild --check`` proves the tally kept live.
+    """
+
+    department_code: str = Field(primary_key=True, max_length=40)
+    state: str = Field(primary_key=True, max_length=12)
+    n: int
+
+
 class CaseEvent(SQLModel, table=True):
     """Where one event of an application stands in the case's one agreed order.
 

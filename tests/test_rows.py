@@ -3,17 +3,19 @@ gives back exactly the projections kept live."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from models import PROJECTIONS, ApplicationMaterial, CaseEvent, Department, Task
+from models import PROJECTIONS, ApplicationMaterial, CaseEvent, Department, Task, TaskTally
 from tests.conftest import NOW, Hall
 from tests.factories import request_for
 from workstation import rebuild
-from workstation.db import reading, writing
+from workstation.db import alembic_config, reading, upgrade, writing
 from workstation.rows import MemoryRows, SessionRows
 from workstation.services import intake, tasks
 
@@ -126,3 +128,36 @@ def test_session_rows_and_memory_rows_offer_the_same_operations() -> None:
         return {name for name in vars(kind) if not name.startswith("_")}
 
     assert public(SessionRows) <= public(MemoryRows)
+
+
+def _tally(session: Session) -> dict[tuple[str, str], int]:
+    return {(t.department_code, t.state): t.n for t in session.scalars(select(TaskTally))}
+
+
+def _counted(session: Session) -> dict[tuple[str, str], int]:
+    return dict(Counter((t.department_code, t.state) for t in session.scalars(select(Task))))
+
+
+def test_the_tally_follows_every_move_and_an_older_database_starts_from_its_tasks(
+    sqlite_hall: Hall,
+) -> None:
+    hall = sqlite_hall
+    with writing(hall.engine) as session:
+        number = intake.accept(
+            session, actor=hall.clerk, request=request_for("hotel-open"), now=NOW
+        ).tracking_no
+        assert _tally(session) == _counted(session) != {}
+        first = session.scalars(
+            select(Task).where(col(Task.tracking_no) == number, col(Task.state) == "open")
+        ).first()
+        assert first is not None
+        officer = hall.officer(first.department_code)
+        tasks.claim(session, actor=officer, task_id=first.id, now=NOW)
+        tasks.reject(session, actor=officer, task_id=first.id, reason="不符", now=NOW)
+        assert _tally(session) == _counted(session)
+        assert 0 not in _tally(session).values()  # a state emptied is no row, as rebuilt
+        expected = _counted(session)
+    command.downgrade(alembic_config(hall.engine), "0012")  # as before the tally existed
+    upgrade(hall.engine)
+    with reading(hall.engine) as session:
+        assert _tally(session) == expected

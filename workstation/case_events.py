@@ -104,6 +104,7 @@ def _accepted_case(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime
         )
     for task in body["tasks"]:
         is_open = task["state"] == "open"
+        rows.tally(task["department"], None, task["state"])
         rows.add(
             Task,
             id=f"{tracking_no}/{task['code']}",
@@ -162,8 +163,15 @@ def _released(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> 
     task.claimed_by, task.claim_expires = None, None
 
 
-def _decide(task: Task, env: Envelope, at: datetime, state: str) -> None:
-    task.state, task.decided_by, task.decided_at = state, env["actor"], at
+def _move(rows: Rows, task: Task, state: str) -> None:
+    """Put ``task`` in ``state``, and the department's tally with it."""
+    rows.tally(task.department_code, task.state, state)
+    task.state = state
+
+
+def _decide(rows: Rows, task: Task, env: Envelope, at: datetime, state: str) -> None:
+    _move(rows, task, state)
+    task.decided_by, task.decided_at = env["actor"], at
     task.claimed_by, task.claim_expires = None, None
     task.paused_since, task.requested = None, []
 
@@ -173,7 +181,8 @@ def _close(rows: Rows, task_ids: list[str], at: datetime) -> None:
         task = _task(rows, task_id)
         if task.state not in UNFINISHED:
             continue  # decided at another level before this, in the agreed order
-        task.state, task.decided_at = "closed", at
+        _move(rows, task, "closed")
+        task.decided_at = at
         task.claimed_by, task.claim_expires, task.paused_since = None, None, None
         task.requested = []
 
@@ -181,11 +190,12 @@ def _close(rows: Rows, task_ids: list[str], at: datetime) -> None:
 @handles("task.approved")
 def _approved(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
     task = _task(rows, body["task"])
-    _decide(task, env, at, "approved")
+    _decide(rows, task, env, at, "approved")
     task.permit_no = body["permit_no"]
     for opened in body["opens"]:
         nxt = _task(rows, f"{task.tracking_no}/{opened['code']}")
-        nxt.state, nxt.opened_at, nxt.due_date = "open", at, _date(opened["due"])
+        _move(rows, nxt, "open")
+        nxt.opened_at, nxt.due_date = at, _date(opened["due"])
     # Whether the case is complete is read here, not from the body: two levels approving the
     # last two tasks at once each saw the other's still open.
     if all(sibling.state == "approved" for sibling in rows.tasks_of(task.tracking_no)):
@@ -196,7 +206,7 @@ def _approved(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> 
 @handles("task.rejected")
 def _rejected(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
     task = _task(rows, body["task"])
-    _decide(task, env, at, "rejected")
+    _decide(rows, task, env, at, "rejected")
     task.reason = body["reason"]
     _close(rows, body["closes"], at)
     application = _application(rows, task.tracking_no)
@@ -207,7 +217,8 @@ def _rejected(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> 
 @handles("task.supplement_requested")
 def _supplement_requested(rows: Rows, env: Envelope, body: dict[str, Any], at: datetime) -> None:
     task = _task(rows, body["task"])
-    task.state, task.paused_since = "supplement", at.date()
+    _move(rows, task, "supplement")
+    task.paused_since = at.date()
     task.requested, task.reason = list(body["materials"]), body["reason"]
     for code in body["materials"]:
         row = rows.get(ApplicationMaterial, (task.tracking_no, code)) or rows.add(
@@ -233,7 +244,8 @@ def _supplement_received(rows: Rows, env: Envelope, body: dict[str, Any], at: da
         row = rows.get(ApplicationMaterial, (task.tracking_no, code))
         if row is not None and code not in still:
             row.status, row.received_at = "received", at
-    task.state, task.paused_since, task.requested = "open", None, []
+    _move(rows, task, "open")
+    task.paused_since, task.requested = None, []
     task.due_date = _date(body["task_due"])
     if body["app_due"]:
         application = _application(rows, task.tracking_no)

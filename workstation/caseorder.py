@@ -144,6 +144,7 @@ def replay(
         if (envelope["origin"], envelope["seq"]) in wanted:
             envelopes[(envelope["origin"], envelope["seq"])] = envelope
     for task in rows.tasks_of(subject):
+        rows.tally(task.department_code, task.state, None)
         rows.delete(task)
     for material in rows.materials_of(subject):
         rows.delete(material)

@@ -91,6 +91,7 @@ def apply_to(rows: Rows, envelope: Envelope, digest: str) -> bool:
         rows.add(ChainHead, origin=envelope["origin"], seq=envelope["seq"], hash=digest)
     else:
         head.seq, head.hash = envelope["seq"], digest
+    rows.settle()
     # No flush here: the next query flushes what it needs, so a batch's rows go out together.
     return held
 

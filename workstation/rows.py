@@ -9,16 +9,18 @@ a plain row costs ~1 µs (bench/RESULTS.md, rebuild). ``rebuild --check`` compar
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any, Protocol, TypeVar, cast
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Executable, Table, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from models import PROJECTIONS, ApplicationMaterial, CaseEvent, Office, Task
+from models import PROJECTIONS, ApplicationMaterial, CaseEvent, Office, Task, TaskTally
 
 M = TypeVar("M")
 
@@ -81,12 +83,19 @@ class Rows(Protocol):
     def placed(self, tracking_no: str, key: str) -> None:
         """Note that an event with order key ``key`` was placed in a case."""
 
+    def tally(self, department: str, left: str | None, entered: str | None) -> None:
+        """A task of ``department`` left one state (None: it is new) for another (None: gone)."""
+
+    def settle(self) -> None:
+        """Store what the event changed that is kept apart from its rows (the task tally)."""
+
 
 class SessionRows:
     """Rows as the session's ORM objects: the live projections."""
 
     def __init__(self, session: Session, log: Session | None = None) -> None:
         self.session, self.log = session, log or session
+        self._tally: Counter[tuple[str, str]] = Counter()
 
     def get(self, model: type[M], key: Any) -> M | None:
         """The row of ``model`` with primary key ``key``."""
@@ -144,6 +153,37 @@ class SessionRows:
         known = self.session.info.get(_LATEST, {})
         if tracking_no in known:
             known[tracking_no] = max(known[tracking_no] or "", key)
+
+    def tally(self, department: str, left: str | None, entered: str | None) -> None:
+        """Count the move, to be stored by ``settle``."""
+        if left is not None:
+            self._tally[(department, left)] -= 1
+        if entered is not None:
+            self._tally[(department, entered)] += 1
+
+    def settle(self) -> None:
+        """Add the event's moves to the stored tally, each in one statement that adds (two
+        writers never read and write back the same count), and drop the counts at zero."""
+        moves = [(key, n) for key, n in self._tally.items() if n]
+        self._tally.clear()
+        if not moves:
+            return
+        added = [{"department_code": d, "state": s, "n": n} for (d, s), n in moves]
+        self.session.execute(_tally_upsert(self.session.get_bind().dialect.name), added)
+        self.session.execute(delete(_TALLY).where(_TALLY.c.n == 0))
+
+
+_TALLY: Table = TaskTally.__table__  # type: ignore[attr-defined]
+
+
+def _tally_upsert(dialect: str) -> Executable:
+    """Insert a department's count for a state, or add it to the count already there."""
+    keys = [_TALLY.c.department_code, _TALLY.c.state]
+    if dialect == "postgresql":
+        pg = postgresql_insert(_TALLY)
+        return pg.on_conflict_do_update(index_elements=keys, set_={"n": _TALLY.c.n + pg.excluded.n})
+    lite = sqlite_insert(_TALLY)
+    return lite.on_conflict_do_update(index_elements=keys, set_={"n": _TALLY.c.n + lite.excluded.n})
 
 
 class Row:
@@ -265,12 +305,23 @@ class MemoryRows:
         if known is None or key > known:
             self._latest[tracking_no] = key
 
+    def tally(self, department: str, left: str | None, entered: str | None) -> None:
+        """Nothing: ``write`` counts the tasks themselves, so a rebuild checks the live tally."""
+
+    def settle(self) -> None:
+        """Nothing to store until ``write``."""
+
     def count(self) -> int:
         """How many rows are held."""
         return sum(len(rows) for rows in self._tables.values())
 
     def write(self, connection: Connection) -> None:
         """Insert every row held, parents first, one executemany per table."""
+        tasks = (row.__dict__ for row in self._tables[Task].values())
+        counted = Counter((task["department_code"], task["state"]) for task in tasks)
+        self._tables[TaskTally] = {}
+        for (department, state), n in counted.items():
+            self.add(TaskTally, department_code=department, state=state, n=n)
         for model in PROJECTIONS:
             rows: Iterable[Row] = self._tables[model].values()
             values = [row.values() for row in rows]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, literal_column, or_, select, tuple_
 from sqlmodel import Session, col
 
-from models import Application, Department, Task
+from models import Application, Department, Task, TaskTally
 from workstation.errors import InvalidInput
 from workstation.services.auth import Actor, require, require_queue
 from workstation.services.office import work_calendar
@@ -218,17 +218,13 @@ def _department_counts(
 ) -> dict[str, tuple[int, int, int, int, int]]:
     """Backlog, overdue, due soon, in supplement and decided, per known department.
 
-    Counts by (department, state) walk the (department, state, due) index once without
-    evaluating a filter per row; overdue and due-soon are range seeks in that index, one per
-    department, over the few open tasks near today, not a pass over the whole table.
+    Counts by (department, state) are the projector's tally, a few rows; overdue and due-soon
+    are range seeks in the (department, state, due) index, one per department, over the open
+    tasks before and near today, not a pass over the whole table.
     """
     by_state: dict[str, dict[str, int]] = {}
-    for code, state, n in session.execute(
-        select(col(Task.department_code), col(Task.state), func.count()).group_by(
-            col(Task.department_code), col(Task.state)
-        )
-    ):
-        by_state.setdefault(code, {})[state] = n
+    for tally in session.scalars(select(TaskTally)):
+        by_state.setdefault(tally.department_code, {})[tally.state] = tally.n
     in_range: dict[str, list[int]] = {code: [0, 0] for code in by_state}
     wanted = sorted(departments & set(by_state))
     for slot, window in enumerate(
