@@ -118,7 +118,7 @@ def accept(session: Session, batch: Batch, *, office_key: Signer) -> Accepted:
         if head is not None:
             heads[origin] = (head.seq, head.hash)
             _advance(session, batch.sender, origin, head)
-    receipt = Receipt.sign(here.code, batch.sender, heads, office_key)
+    receipt = Receipt.sign(here.code, batch.sender, heads, office_key, batch.version)
     return Accepted(stored, skipped, receipt, held)
 
 

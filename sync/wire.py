@@ -162,13 +162,17 @@ class Receipt:
     heads: dict[str, tuple[int, str]]
     key_id: str
     signature: bytes
+    version: int = WIRE_VERSION
+    """The layout of the batch it answers: an older sender checks it as it knows how."""
 
     @staticmethod
-    def signed_part(receiver: str, sender: str, heads: dict[str, tuple[int, str]]) -> bytes:
+    def signed_part(
+        receiver: str, sender: str, heads: dict[str, tuple[int, str]], version: int = WIRE_VERSION
+    ) -> bytes:
         """The bytes the receiver's office key signs."""
         return canonical(
             {
-                "v": WIRE_VERSION,
+                "v": version,
                 "receipt": receiver,
                 "sender": sender,
                 "heads": {origin: [seq, digest] for origin, (seq, digest) in heads.items()},
@@ -177,20 +181,26 @@ class Receipt:
 
     @classmethod
     def sign(
-        cls, receiver: str, sender: str, heads: dict[str, tuple[int, str]], office_key: Signer
+        cls,
+        receiver: str,
+        sender: str,
+        heads: dict[str, tuple[int, str]],
+        office_key: Signer,
+        version: int = WIRE_VERSION,
     ) -> Receipt:
         """A receipt for ``heads``, signed by the receiving office."""
-        signature = office_key.sign(cls.signed_part(receiver, sender, heads))
-        return cls(receiver, sender, dict(heads), office_key.key_id, signature)
+        signature = office_key.sign(cls.signed_part(receiver, sender, heads, version))
+        return cls(receiver, sender, dict(heads), office_key.key_id, signature, version)
 
     def verifies(self, public_key: bytes) -> bool:
         """True when the receiver's office key signed exactly this receipt."""
-        part = self.signed_part(self.receiver, self.sender, self.heads)
+        part = self.signed_part(self.receiver, self.sender, self.heads, self.version)
         return verify_signature(public_key, self.signature, part)
 
     def to_json(self) -> dict[str, Any]:
         """The receipt as a JSON object."""
         return {
+            "v": self.version,
             "receiver": self.receiver,
             "sender": self.sender,
             "heads": {origin: [seq, digest] for origin, (seq, digest) in self.heads.items()},
@@ -200,20 +210,25 @@ class Receipt:
 
     @classmethod
     def from_json(cls, value: Any) -> Receipt:
-        """A receipt from a JSON object; anything malformed is refused."""
+        """A receipt from a JSON object (one without a version is version 1's); anything
+        malformed is refused."""
         try:
             heads = {
                 str(origin): (int(seq), str(digest))
                 for origin, (seq, digest) in dict(value["heads"]).items()
             }
+            version = value.get("v", 1)
+            if not readable(version):
+                raise SyncRefused("error.sync.version", version=str(version))
             return cls(
                 str(value["receiver"]),
                 str(value["sender"]),
                 heads,
                 str(value["key_id"]),
                 _unb64(value["sig"], "sig"),
+                version,
             )
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise SyncRefused("error.sync.malformed", where="receipt") from None
 
 

@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from models import Application, ChainHead, Event, SyncCursor, SyncFork, Task
 from sync.receive import Accepted, ForkRefused, accept, record_fork
-from sync.wire import MAX_WIRE_BYTES, Batch, WireEvent
+from sync.wire import MAX_WIRE_BYTES, Batch, Receipt, WireEvent
 from tests.conftest import NOW, Hall, open_hall
 from tests.factories import request_for
 from tests.levels import batch_of, enrol_township, events, open_county, wire_events
@@ -215,6 +215,23 @@ def test_a_rewritten_history_is_a_fork_refused_and_recorded(
             township.admin.office_code,
         )
         assert fork.stored_hash != fork.offered_hash
+
+
+def test_an_older_senders_batch_is_taken_and_answered_in_its_own_version(
+    county: tuple[Engine, Actor, Signer], township: Hall
+) -> None:
+    """A township not yet upgraded sends version 1 (base64, deflate); its receipt is signed
+    in version 1 too, and read back so from JSON that does not name a version."""
+    engine, admin, county_key = county
+    office_key = enrol_township(engine, admin, township)
+    current = batch_of(township, office_key)
+    old = Batch.sign(current.sender, list(current.events), office_key, current.after,
+                     current.upto, version=1)  # fmt: skip
+    taken = push(county, Batch.decode(old.encode()))
+    assert taken.stored == len(old.events) and taken.receipt.version == 1
+    as_sent = {k: v for k, v in taken.receipt.to_json().items() if k != "v"}
+    assert Receipt.from_json(as_sent).verifies(county_key.public_key)
+    assert not replace(taken.receipt, version=2).verifies(county_key.public_key)
 
 
 def _zstd(data: bytes, *, size: bool = True) -> bytes:
