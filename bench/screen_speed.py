@@ -40,12 +40,10 @@ RAW_DASHBOARD = (
     "SELECT department_code, count(*) FROM task WHERE department_code IN (SELECT code FROM "
     "department) AND state = 'open' AND due_date >= :today AND due_date <= :soon "
     "GROUP BY department_code",
-    "SELECT department_code, avg(julianday(decided_at) - julianday(opened_at)) FROM task "
+    "SELECT date(decided_at, '28800 seconds'), department_code, count(*), "
+    "sum(julianday(decided_at) - julianday(opened_at)) FROM task "
     "WHERE state IN ('approved', 'rejected') AND decided_at >= :since "
-    "AND opened_at IS NOT NULL GROUP BY department_code",
-    "SELECT date(decided_at, '28800 seconds'), count(*) FROM task "
-    "WHERE state IN ('approved', 'rejected') AND decided_at >= :since "
-    "AND opened_at IS NOT NULL GROUP BY 1",
+    "AND opened_at IS NOT NULL GROUP BY 1, 2",
     "SELECT * FROM task WHERE state IN ('open', 'supplement') ORDER BY opened_at, id LIMIT 10",
     "SELECT * FROM application WHERE status = 'in_progress' AND paused_since IS NULL "
     "AND due_date < :today ORDER BY due_date, tracking_no LIMIT 200",

@@ -163,28 +163,30 @@ def overview(
     soon_limit = calendar.add_workdays(today, soon_days).date
     known = {d.code for d in session.scalars(select(Department))}
     counts = _department_counts(session, known, today, soon_limit)
+    span = days_between(col(Task.decided_at), col(Task.opened_at))
     recent = and_(
         _state_in(DECIDED),
         col(Task.decided_at)
         >= datetime.combine(today - timedelta(days=days), time.min, now.tzinfo),
         col(Task.opened_at).is_not(None),
     )
-    spans = {
-        code: average
-        for code, average in session.execute(
-            select(
-                col(Task.department_code),
-                func.avg(days_between(col(Task.decided_at), col(Task.opened_at))),
-            )
-            .where(recent)
-            .group_by(col(Task.department_code))
-        )
-    }
     offset = int((now.utcoffset() or timedelta()).total_seconds())
     day = local_day(col(Task.decided_at), offset)
-    per_day: dict[date, int] = {
-        on: n for on, n in session.execute(select(day, func.count()).where(recent).group_by(day))
-    }
+    # One pass over the window's decisions (the decided_at partial index), grouped by day
+    # first: grouped by department alone, SQLite walks the whole queue index in department
+    # order instead (~400 ms at a million tasks against ~50).
+    spent: dict[str, list[float]] = {}
+    per_day: dict[date, int] = {}
+    for on, code, n, days_taken in session.execute(
+        select(day, col(Task.department_code), func.count(), func.sum(span))
+        .where(recent)
+        .group_by(day, col(Task.department_code))
+    ):
+        per_day[on] = per_day.get(on, 0) + n
+        total = spent.setdefault(code, [0, 0.0])
+        total[0] += n
+        total[1] += float(days_taken)
+    spans = {code: days / n for code, (n, days) in spent.items()}
     loads = [
         DepartmentLoad(
             code,
@@ -193,7 +195,7 @@ def overview(
             soon,
             paused,
             decided,
-            None if spans.get(code) is None else round(float(spans[code]), 2),
+            None if code not in spans else round(spans[code], 2),
         )
         for code, (backlog, overdue, soon, paused, decided) in sorted(counts.items())
     ]
