@@ -112,6 +112,10 @@ def grown_log(events: int, note: Note) -> Iterator[Path]:
         shutil.rmtree(growing, ignore_errors=True)
         grow(growing, events, note)
         growing.rename(home)  # only a whole log is ever kept
+    # A log cached by an older schema takes the newer migrations, as the app's start would.
+    engine = make_engine(f"sqlite:///{home / 'office.db'}")
+    upgrade(engine)
+    engine.dispose()
     yield home / "office.db"
 
 

@@ -170,7 +170,8 @@ class SessionRows:
             return
         added = [{"department_code": d, "state": s, "n": n} for (d, s), n in moves]
         self.session.execute(_tally_upsert(self.session.get_bind().dialect.name), added)
-        self.session.execute(delete(_TALLY).where(_TALLY.c.n == 0))
+        if any(n < 0 for _, n in moves):  # only a count that went down can be at zero
+            self.session.execute(delete(_TALLY).where(_TALLY.c.n == 0))
 
 
 _TALLY: Table = TaskTally.__table__  # type: ignore[attr-defined]
