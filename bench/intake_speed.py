@@ -64,9 +64,11 @@ BULK_PROFILE = (
     "instrumentation (~80 us each), the applicant's checks (phone, pinyin) and the matter "
     "validated again on every accept. A task's requested list given instead of defaulted "
     "already cut Task() from ~300 to ~90 us. To meet the target (~0.5 ms an application): "
-    "project an intake's tasks and materials with Core executemany (tried: -25 % CPU, but "
-    "rebuild lost ~8 % as later task events miss the identity map, so not kept), batch the "
-    "rows of many applications into one flush, and cache the validated matter and calendar."
+    "project an intake's new rows (application, materials, tasks) with Core executemany "
+    "instead of ORM objects (tried earlier: -25 % CPU; it was set aside because the rebuild "
+    "then lost ~8 %, and the rebuild no longer uses the ORM at all), batch the rows of many "
+    "applications into one flush, and cache the validated matter and the work calendar "
+    "(read again, with its query's autoflush, on every accept)."
 )
 SINGLE_PROFILE = (
     "The disk sets the floor: the peer, a raw commit of the same ~21 rows, waits for the same "
