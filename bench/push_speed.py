@@ -69,7 +69,7 @@ RATE_NOTE = (
     "flush per batch instead of the ORM's unit of work per event) and verify the batch's "
     "Ed25519 signatures before taking the write lock, on every core; that is in "
     "sync/receive.py and workstation/projector.py, outside this row's reach. Pipelining the"
-    " client (reading and deflating the next batch while the hub stores this one) would "
+    " client (reading and compressing the next batch while the hub stores this one) would "
     "hide its ~15% only."
 )
 WIRE_HISTORY = (
