@@ -1,4 +1,4 @@
-"""How many bytes an event costs on the way up: raw, in the batch body, and deflated on the wire.
+"""How many bytes an event costs on the way up: raw, in the batch body, and compressed on the wire.
 
 ``python -m bench.sync_payload --applications 2000`` builds the demo township on SQLite in a
 temporary directory (``demo.seed`` plays weeks of a hall through the services: mixed matters
