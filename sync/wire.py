@@ -271,7 +271,7 @@ def unpacked(data: bytes) -> bytes:
 
 def _inflate(data: bytes) -> dict[str, Any]:
     packed = data.startswith(_ZSTD_MAGIC)
-    raw = unpacked(data)
+    raw = _unzstd(data) if packed else _undeflate(data)
     try:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

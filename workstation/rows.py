@@ -10,7 +10,6 @@ a plain row costs ~1 µs (bench/RESULTS.md, rebuild). ``rebuild --check`` compar
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any, Protocol, TypeVar, cast
 
@@ -190,12 +189,8 @@ def _tally_upsert(dialect: str) -> Executable:
 class Row:
     """A projection row held in memory: its columns are its attributes."""
 
-    __table__: Table
     model: type
-
-    def values(self) -> dict[str, Any]:
-        """The row's columns, as ``insert`` takes them."""
-        return self.__dict__
+    """The SQLModel table the row belongs to."""
 
 
 class _Shape:
@@ -212,9 +207,7 @@ class _Shape:
                 self.factories[name] = field.default_factory
             elif field.default is not PydanticUndefined:
                 self.defaults[name] = field.default
-        self.row_class: type[Row] = type(
-            f"{model.__name__}Row", (Row,), {"__table__": table, "model": model}
-        )
+        self.row_class: type[Row] = type(f"{model.__name__}Row", (Row,), {"model": model})
 
     def make(self, values: dict[str, Any]) -> Row:
         fields = {**self.defaults, **values}
@@ -312,10 +305,6 @@ class MemoryRows:
     def settle(self) -> None:
         """Nothing to store until ``write``."""
 
-    def count(self) -> int:
-        """How many rows are held."""
-        return sum(len(rows) for rows in self._tables.values())
-
     def write(self, connection: Connection) -> None:
         """Insert every row held, parents first, one executemany per table."""
         tasks = (row.__dict__ for row in self._tables[Task].values())
@@ -324,7 +313,6 @@ class MemoryRows:
         for (department, state), n in counted.items():
             self.add(TaskTally, department_code=department, state=state, n=n)
         for model in PROJECTIONS:
-            rows: Iterable[Row] = self._tables[model].values()
-            values = [row.values() for row in rows]
+            values = [row.__dict__ for row in self._tables[model].values()]
             if values:
                 connection.execute(insert(model.__table__), values)  # type: ignore[attr-defined]
